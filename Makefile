@@ -1,0 +1,38 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+APP := search_app/app.py
+INDEX_DIR ?= $(if $(POLICY_SEARCH_INDEX),$(POLICY_SEARCH_INDEX),index)
+
+.PHONY: run test index bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+index: $(VENV)/.installed
+	@test -e $(INDEX_DIR)/current || $(BIN)/policy-search index
+
+run: index
+	@if [ -f $(APP) ]; then \
+		$(BIN)/streamlit run $(APP) --browser.gatherUsageStats false; \
+	else \
+		$(BIN)/policy-search --help; \
+		echo; echo '示例：policy-search search "养老服务 青岛"'; \
+		$(BIN)/policy-search search "养老服务 青岛" --limit 3; \
+	fi
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/policy-search bench --baseline --out benchmarks/results

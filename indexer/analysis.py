@@ -1,0 +1,200 @@
+"""Chinese analysis for Whoosh: script folding, jieba segmentation, sub-words, bigrams.
+
+Analyzers are composed Whoosh-style from a tokenizer and filters. Two rules
+matter for everything built on top:
+
+* ``pos`` is the token's ordinal (phrase queries compare ordinals), and
+  ``startchar``/``endchar`` index the *original* text (highlights must land on
+  the source's characters, Traditional or not).
+* Index and query time use the same script folding and the same jieba setting
+  (HMM off: segmentation then depends only on the dictionary, so a word is cut
+  the same way wherever it appears).
+
+The analyzer objects are pickled into the index schema, so their import path
+(``indexer.analysis``) is part of the on-disk format; they hold configuration
+only and fetch the shared jieba segmenter lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+from whoosh.analysis import Filter, LowercaseFilter, Token, Tokenizer
+
+from indexer.config import DICTIONARY_DIR
+from indexer.script import to_simplified
+
+USE_HMM = False
+USER_DICTIONARY = DICTIONARY_DIR / "civil_affairs.dict"
+
+# A "word character" for search purposes: CJK ideographs, ASCII letters and digits.
+_WORD_CHAR = r"0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD_RUN = re.compile(f"[{_WORD_CHAR}]+")
+_HAS_WORD_CHAR = re.compile(f"[{_WORD_CHAR}]")
+
+jieba.setLogLevel(logging.WARNING)
+
+
+@lru_cache(maxsize=1)
+def segmenter() -> jieba.Tokenizer:
+    """The one jieba instance, with the civil-affairs dictionary loaded.
+
+    jieba caches its parsed main dictionary in a file; keeping that cache in a
+    stable place makes every later process start fast.
+    """
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = str(Path(tempfile.gettempdir()) / "policy-search-jieba")
+    Path(tokenizer.tmp_dir).mkdir(parents=True, exist_ok=True)
+    tokenizer.initialize()
+    if USER_DICTIONARY.exists():
+        tokenizer.load_userdict(str(USER_DICTIONARY))
+    return tokenizer
+
+
+def dictionary_fingerprint() -> str:
+    """Identifies the user dictionary an index was built with."""
+    if not USER_DICTIONARY.exists():
+        return "none"
+    return hashlib.sha256(USER_DICTIONARY.read_bytes()).hexdigest()[:16]
+
+
+def is_in_dictionary(word: str) -> bool:
+    return segmenter().FREQ.get(word, 0) > 0
+
+
+class JiebaTokenizer(Tokenizer):
+    """jieba over the Simplified-folded text; punctuation leaves a position gap.
+
+    The gap keeps a phrase from matching across punctuation (养老，服务 is not
+    the phrase 养老服务).
+    """
+
+    def __init__(self, hmm: bool = USE_HMM):
+        self.hmm = hmm
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__ and self.hmm == other.hmm
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = to_simplified(value)
+        pos = start_pos
+        for word, start, end in segmenter().tokenize(folded, HMM=self.hmm):
+            if not _HAS_WORD_CHAR.search(word):
+                pos += 1
+                continue
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            pos += 1
+            yield token
+
+
+class SubwordFilter(Filter):
+    """At index time, adds the dictionary words inside a long word at the long word's position.
+
+    民政 then finds 民政局, and because the sub-word shares its parent's
+    ordinal, phrase positions of the surrounding words are unchanged. At query
+    time the typed word stays whole. (Whoosh's MultiFilter would express the
+    mode switch but fails on an empty token stream.)
+    """
+
+    def __init__(self, min_length: int = 2):
+        self.min_length = min_length
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__ and self.min_length == other.min_length
+
+    def __call__(self, tokens):
+        for token in tokens:
+            yield token
+            word = token.text
+            if token.mode != "index" or len(word) <= self.min_length:
+                continue
+            has_chars = token.chars
+            parent_start = token.startchar if has_chars else 0
+            for size in range(self.min_length, len(word)):
+                for offset in range(len(word) - size + 1):
+                    part = word[offset:offset + size]
+                    if not is_in_dictionary(part):
+                        continue
+                    sub = token.copy()
+                    sub.text = part
+                    if has_chars:
+                        sub.startchar = parent_start + offset
+                        sub.endchar = sub.startchar + size
+                    yield sub
+
+
+class BigramTokenizer(Tokenizer):
+    """Overlapping character bigrams of each run of word characters.
+
+    The exact-substring layer: a word typed by a reader is found wherever its
+    characters stand together, however jieba happened to cut the sentence.
+    Each run also ends with its last character alone, so every character
+    starts some token and a one-character query is a prefix query. Runs are
+    separated by a position gap so a phrase never crosses punctuation.
+    """
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = to_simplified(value)
+        pos = start_pos
+        for run in WORD_RUN.finditer(folded):
+            text = run.group()
+            spans = [(i, i + 2) for i in range(len(text) - 1)] + [(len(text) - 1, len(text))]
+            for start, end in spans:
+                token.text = text[start:end]
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[run.start() + start:run.start() + end]
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + run.start() + start
+                    token.endchar = start_char + run.start() + end
+                pos += 1
+                yield token
+            pos += 1
+
+
+def chinese_analyzer(hmm: bool = USE_HMM):
+    """Words for ranking: jieba words, plus their sub-words at index time only."""
+    return JiebaTokenizer(hmm) | LowercaseFilter() | SubwordFilter()
+
+
+def bigram_analyzer():
+    """Character bigrams for exact-substring recall and phrases."""
+    return BigramTokenizer() | LowercaseFilter()
+
+
+def analyze(text: str, mode: str = "query", analyzer=None) -> list[str]:
+    """The tokens a string becomes, to show segmentation in tests and from the CLI."""
+    analyzer = analyzer or chinese_analyzer()
+    return [token.text for token in analyzer(text, mode=mode)]
+
+
+def query_words(text: str) -> list[str]:
+    """A typed word as the query-time tokens of the word field."""
+    return analyze(text, mode="query")

@@ -1,0 +1,109 @@
+"""From a captured text to its article lines: page chrome, garbage and captions out.
+
+Rules are about kinds of lines seen in web captures and newspaper layouts
+(breadcrumbs, share counters, legal notices, recommended-headline blocks,
+photo captions, bylines), never about a particular document.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Lines that are page furniture wherever they stand.
+_CHROME_LINE = re.compile(
+    r"""^(?:
+        .{0,12}首页\s*[>＞›].*                                  # breadcrumb: 网易首页 > 网易号 > 正文
+      | 您的位置[:：]?.*
+      | 当前位置[:：]?.*
+      | 分享至 | 分享到.{0,12} | 申请入驻 | 打印(?:本页)? | 下载 | 全屏 | 关闭(?:窗口)? | 返回顶部
+      | 扫一扫.{0,20} | 无障碍浏览.{0,12} | 进入关怀版 | 首页 | [>＞›】【]
+      | 【?字[体号][:：]?.{0,12} | [大中小]
+      | \d{1,7}                                                 # share / like counters
+      | (?:来源|作者|编辑|责任编辑|发布时间|浏览次数|点击数|阅读量)[:：].{0,40}
+      | \d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?  # page timestamps
+    )$""",
+    re.VERBOSE,
+)
+
+# Lines after which a capture has nothing of the article left.
+_TRAILER_START = re.compile(
+    r"^(?:特别声明|免责声明|版权声明|Notice:|热点推荐|延伸阅读|推荐阅读|往期回顾|法律支持单位|责任编辑[:：]"
+    r"|相关[\u4e00-\u9fff]{2}\s*[:：>》]*$)"
+)
+
+# Photo captions: marked with a triangle or square, or credited to a photographer.
+_CAPTION = re.compile(r"^[▲▼△▽■□◆◇●]|^.{2,80}(?:供图|摄影?|图/.{1,10})$")
+
+# Bylines: 记者 赖皓阳 / 青岛早报/观海新闻记者 徐小钦 吴涵 / 本版撰稿.
+_BYLINE = re.compile(
+    r"^(?:.{0,16}(?:记者|通讯员|撰稿|作者)[:：]?\s*[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4})*"
+    r"|本[版报刊]撰稿)$"
+)
+
+# Runs of "? ? ?" left where a converter lost the characters (often padding spaces).
+_GARBAGE_RUN = re.compile(r"(?:[?？\ufffd][ \t\u3000]*){3,}")
+
+MIN_ARTICLE_CHARS = 200
+
+_OPENING_BRACKETS = "“‘《（(「『【"
+_CLOSING_BRACKETS = "”’》）)」』】"
+_WORD_END = re.compile(r"[0-9A-Za-z\u3400-\u9fff“‘《（(「『]$")
+_WORD_START = re.compile(r"^[0-9A-Za-z\u3400-\u9fff”’》）)」』，,、。；;：:%]")
+_STRUCTURAL_START = re.compile(r"^(?:#|\*\*|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．](?!\d))")
+
+
+def clean_lines(text: str) -> list[str]:
+    """The article's non-empty lines, chrome removed, broken paragraphs re-joined."""
+    lines = [_GARBAGE_RUN.sub("", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line.replace("\u3000", " ").strip() for line in lines]
+    lines = [line for line in lines if line]
+    lines = _cut_trailer(lines)
+    lines = [line for line in lines if not is_chrome(line)]
+    return _join_broken_paragraphs(lines)
+
+
+def is_chrome(line: str) -> bool:
+    """Page furniture, photo captions and bylines: not part of the article's body."""
+    return bool(_CHROME_LINE.match(line) or _CAPTION.match(line) or _BYLINE.match(line))
+
+
+def _cut_trailer(lines: list[str]) -> list[str]:
+    """Drop everything from the first trailer marker that follows some article text.
+
+    Recommended-headline blocks can be far longer than the article, so the
+    marker's position is judged by the text before it, not by line count.
+    """
+    text_before = 0
+    for index, line in enumerate(lines):
+        if text_before >= MIN_ARTICLE_CHARS and _TRAILER_START.match(line):
+            return lines[:index]
+        text_before += len(line)
+    return lines
+
+
+def _join_broken_paragraphs(lines: list[str]) -> list[str]:
+    """Re-join a paragraph that a layout split mid-sentence (退休人员基 / 本养老金).
+
+    A line is a broken paragraph's first half when it stops on a word
+    character and is either too long to be a heading or leaves a quote or
+    bracket open; the next line must continue it rather than start a heading.
+    """
+    joined: list[str] = []
+    for line in lines:
+        if joined and _continues(joined[-1], line):
+            joined[-1] += line
+        else:
+            joined.append(line)
+    return joined
+
+
+def _continues(previous: str, line: str) -> bool:
+    if _STRUCTURAL_START.match(previous) and len(previous) <= 40:
+        return False
+    if not _WORD_END.search(previous) or not _WORD_START.match(line) or _STRUCTURAL_START.match(line):
+        return False
+    return len(previous) > 40 or _has_open_bracket(previous)
+
+
+def _has_open_bracket(text: str) -> bool:
+    return sum(text.count(c) for c in _OPENING_BRACKETS) > sum(text.count(c) for c in _CLOSING_BRACKETS)

@@ -1,0 +1,136 @@
+"""``policy-search``: build the index and search it from a terminal or a script."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
+from indexer.query import QueryError
+from indexer.store import IndexBusy, IndexMissing
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, no traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args) or 0
+    except (UserError, QueryError, IndexMissing, IndexBusy) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("POLICY_SEARCH_DEBUG"):
+            traceback.print_exc()
+        print(f"内部错误：{type(error).__name__}: {error}（设置 POLICY_SEARCH_DEBUG=1 查看详情）", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policy-search", description="民政政策检索：建立索引并检索政策文本段落。")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="从语料目录建立索引")
+    index.add_argument("--corpus", action="append", type=Path, help="语料目录，可重复（默认 corpus/）")
+    _index_dir_option(index)
+    index.add_argument("--quiet", action="store_true", help="不显示进度条")
+    index.set_defaults(handler=run_index)
+
+    search = commands.add_parser("search", help="检索段落")
+    search.add_argument("query", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
+    search.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
+    search.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
+    search.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(search)
+    search.set_defaults(handler=run_search)
+
+    analyze = commands.add_parser("analyze", help="显示一段文字的分词结果")
+    analyze.add_argument("text")
+    analyze.add_argument("--mode", choices=["query", "index"], default="query")
+    analyze.set_defaults(handler=run_analyze)
+    return parser
+
+
+def _index_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="索引目录（默认 $POLICY_SEARCH_INDEX 或项目根目录下的 index/）")
+
+
+def _year(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年份应为数字：{value}") from None
+
+
+def run_index(args) -> int:
+    from indexer.building import build_index
+
+    corpora = args.corpus or [DEFAULT_CORPUS_DIR]
+    missing = [str(c) for c in corpora if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet)
+    for skipped in summary.skipped:
+        print(f"跳过 {skipped.path}：{skipped.reason}", file=sys.stderr)
+    print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
+          f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
+    return 0
+
+
+def run_search(args) -> int:
+    from indexer.searching import open_engine
+
+    engine = open_engine(args.index_dir)
+    for warning in engine.warnings:
+        print(f"提示：{warning}", file=sys.stderr)
+    response = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type,
+                             limit=args.limit, offset=args.offset)
+    if args.json:
+        json.dump(response.to_dict(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    for notice in response.notices:
+        print(f"提示：{notice}")
+    print(f"共 {response.total} 个段落（{response.took_ms:.1f} 毫秒）")
+    for name, label in (("city", "城市"), ("year", "年份")):
+        buckets = "  ".join(f"{b['value']}({b['count']})" for b in response.facets[name])
+        print(f"{label}：{buckets}")
+    for hit in response.hits:
+        print(f"\n[{hit.rank}] 《{hit.title}》 {hit.city} · {hit.date} · {hit.source}  得分 {hit.score:.2f}")
+        if hit.section:
+            print("    " + " › ".join(hit.section))
+        print("    " + html.unescape(hit.highlight.replace("<mark>", "【").replace("</mark>", "】")))
+    return 0
+
+
+def run_analyze(args) -> int:
+    from indexer.analysis import analyze
+
+    print(" | ".join(analyze(args.text, mode=args.mode)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Facets: counts of matching passages by a document value, disjunctive.
+
+One abstraction serves city, year and document type. Counts for a facet honour
+every *other* facet's selection but not its own, so a reader who picked 烟台
+still sees how many matches 青岛 would give.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    # Sort buckets: by count (cities, types) or by value, newest first (years).
+    by_value_descending: bool = False
+
+    def buckets(self, values: Iterable, selected: set) -> list[dict]:
+        counts = Counter(v for v in values if v not in (None, "", 0))
+        if self.by_value_descending:
+            ordered = sorted(counts.items(), key=lambda item: item[0], reverse=True)
+        else:
+            ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+        return [{"value": value, "count": count, "selected": value in selected} for value, count in ordered]
+
+
+FACETS = (Facet("city"), Facet("year", by_value_descending=True), Facet("doc_type"))
+
+
+def facet_counts(docnums: Iterable[int], column: Callable[[str, int], object],
+                 selections: dict[str, set]) -> tuple[dict[str, list[dict]], set[int]]:
+    """Disjunctive counts for every facet, and the docnums that pass all selections."""
+    docnums = list(docnums)
+    passes = {
+        facet.name: {d for d in docnums if not selections.get(facet.name) or column(facet.name, d) in selections[facet.name]}
+        for facet in FACETS
+    }
+    counts = {}
+    for facet in FACETS:
+        others = [passes[f.name] for f in FACETS if f.name != facet.name]
+        eligible = set(docnums).intersection(*others)
+        counts[facet.name] = facet.buckets((column(facet.name, d) for d in eligible), selections.get(facet.name) or set())
+    selected = set(docnums).intersection(*passes.values())
+    return counts, selected

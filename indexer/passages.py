@@ -1,0 +1,87 @@
+"""From article lines to passages: paragraphs with their section path.
+
+A passage is a paragraph; one longer than about ``MAX_PASSAGE_CHARS`` is cut
+at sentence ends so a hit points at the sentences that matter. A paragraph
+repeated inside one document (captures often repeat an introduction) becomes
+one passage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.cleaning import clean_lines
+from indexer.documents import Passage
+from indexer.sections import SectionTracker, classify, comparable, is_date_line, is_title_line
+
+MAX_PASSAGE_CHARS = 400
+
+_SENTENCE = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”’」』）)]*|$)")
+_CLAUSE = re.compile(r"[^，,、：:]*(?:[，,、：:]+|$)")
+_MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MARKDOWN_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+_MARKDOWN_LINE_PREFIX = re.compile(r"^(?:>\s*|[-*+]\s+)+")
+
+
+def split_passages(text: str, title: str) -> list[Passage]:
+    tracker = SectionTracker()
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    for raw in clean_lines(text):
+        if is_date_line(raw):
+            continue
+        line = classify(raw)
+        if line.heading is not None:
+            if is_title_line(line.heading.text, title):
+                tracker.leave_all()
+                continue
+            tracker.enter(line.heading)
+        else:
+            tracker.body()
+        if line.body is None:
+            continue
+        body = strip_markdown(line.body)
+        key = comparable(body)
+        if not key or key in seen or (line.heading is None and is_title_line(body, title)):
+            continue
+        seen.add(key)
+        for piece in split_long(body):
+            passages.append(Passage(text=piece, order=len(passages), section=tracker.path))
+    return passages
+
+
+def strip_markdown(text: str) -> str:
+    text = _MARKDOWN_IMAGE.sub("", text)
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = _MARKDOWN_LINE_PREFIX.sub("", text)
+    return _MARKDOWN_EMPHASIS.sub("", text).strip()
+
+
+def split_long(paragraph: str, limit: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Cut at sentence ends into pieces of at most ``limit`` characters where possible."""
+    if len(paragraph) <= limit:
+        return [paragraph]
+    units: list[str] = []
+    for sentence in _pieces(_SENTENCE, paragraph):
+        units.extend(_pieces(_CLAUSE, sentence) if len(sentence) > limit else [sentence])
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        while len(unit) > limit:  # no punctuation at all: hard cut
+            unit_head, unit = unit[:limit], unit[limit:]
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(unit_head)
+        if current and len(current) + len(unit) > limit:
+            chunks.append(current)
+            current = ""
+        current += unit
+    if current:
+        chunks.append(current)
+    return [chunk.strip() for chunk in chunks if chunk.strip()]
+
+
+def _pieces(pattern: re.Pattern, text: str) -> list[str]:
+    return [match.group() for match in pattern.finditer(text) if match.group()]

@@ -1,0 +1,222 @@
+"""The engine's search interface: open an index once, ask it questions, get plain data.
+
+Nothing here returns a Whoosh object; :class:`SearchResponse` and
+:class:`Hit` are dataclasses with ``to_dict()`` in the CLI's JSON shape, so
+the app, the CLI and a future second backend share one contract.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh import query as wq
+
+from indexer import store
+from indexer.analysis import USE_HMM, dictionary_fingerprint
+from indexer.citation import citation, gbt7714
+from indexer.config import default_index_dir
+from indexer.facets import facet_counts
+from indexer.fields import SCHEMA_VERSION
+from indexer.highlight import highlight
+from indexer.query import ParsedQuery, QueryError, parse_query
+from indexer.querying import compile_query
+
+MAX_LIMIT = 100
+FACET_COLUMNS = ("city", "year", "doc_type")
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    doc_id: str
+    order: int
+    title: str
+    city: str
+    year: int | None
+    date: str
+    source: str
+    doc_type: str
+    section: list[str]
+    passage: str
+    highlight: str
+    citation: str
+    reference: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    total: int
+    facets: dict[str, list[dict]]
+    hits: list[Hit]
+    notices: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["facets"] = {name: [{"value": b["value"], "count": b["count"]} for b in buckets]
+                          for name, buckets in self.facets.items()}
+        return data
+
+
+@dataclass
+class ContextPassage:
+    order: int
+    section: list[str]
+    passage: str
+    highlight: str
+    is_hit: bool
+
+
+class SearchEngine:
+    """An opened index. Thread-safe for searching; follows a rebuilt index automatically."""
+
+    def __init__(self, index_dir: Path | None = None):
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self._lock = threading.Lock()
+        self._generation: Path | None = None
+        self._open()
+
+    # -- opening ---------------------------------------------------------
+
+    def _open(self) -> None:
+        generation = store.current_generation(self.index_dir)
+        meta = store.read_meta(generation)
+        self.warnings = _compatibility_warnings(meta)
+        index = whoosh_index.open_dir(str(generation))
+        searcher = index.searcher(weighting=scoring.BM25F())
+        reader = searcher.reader()
+        self._columns = {name: list(reader.column_reader(name)) for name in FACET_COLUMNS}
+        self._documents = store.read_documents(generation)
+        self._meta = meta
+        old = getattr(self, "_searcher", None)
+        self._searcher = searcher
+        self._generation = generation
+        if old is not None:
+            old.close()
+
+    def _refresh(self) -> None:
+        """Reopen if a rebuild published a new generation since we opened."""
+        try:
+            live = (self.index_dir / store.CURRENT).resolve()
+        except OSError:
+            return
+        if live != self._generation and (live / store.COMPLETE_MARKER).exists():
+            self._open()
+
+    def close(self) -> None:
+        self._searcher.close()
+
+    # -- searching -------------------------------------------------------
+
+    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0) -> SearchResponse:
+        """Ranked passages for ``query`` within the selected cities, years and types.
+
+        Raises :class:`QueryError` (with a message for the reader) when the
+        query has nothing to search for.
+        """
+        started = time.perf_counter()
+        parsed = parse_query(query)
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        offset = max(0, int(offset))
+        selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+        with self._lock:
+            self._refresh()
+            whoosh_query = compile_query(parsed)
+            matching = self._matching_docnums(whoosh_query)
+            facets, selected = facet_counts(matching, self._column, selections)
+            hits = self._ranked_hits(whoosh_query, parsed, selected, limit, offset) if selected else []
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits,
+                              notices=parsed.notices, took_ms=round(took, 2))
+
+    def _matching_docnums(self, whoosh_query: wq.Query) -> list[int]:
+        searcher = self._searcher
+        docnums = searcher.docs_for_query(whoosh_query)
+        if searcher.reader().has_deletions():
+            return [d for d in docnums if not searcher.reader().is_deleted(d)]
+        return list(docnums)
+
+    def _column(self, name: str, docnum: int):
+        return self._columns[name][docnum]
+
+    def _ranked_hits(self, whoosh_query, parsed: ParsedQuery, selected: set[int], limit: int, offset: int) -> list[Hit]:
+        if limit == 0:
+            return []
+        results = self._searcher.search(whoosh_query, filter=selected, limit=offset + limit)
+        needles = [run for term in parsed.positive_terms() for run in term.runs]
+        hits = []
+        for rank, result in enumerate(results[offset:offset + limit], start=offset + 1):
+            hits.append(self._hit(rank, result.score, result.fields(), needles))
+        return hits
+
+    def _hit(self, rank: int, score: float, stored: dict, needles: list[str]) -> Hit:
+        meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
+        section = json.loads(stored["section_path"])
+        passage = stored["passage"]
+        return Hit(
+            rank=rank, score=round(float(score), 4), doc_id=stored["doc_id"], order=stored["order"],
+            title=meta.get("title", ""), city=meta.get("city", ""), year=meta.get("year"),
+            date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
+            section=section, passage=passage, highlight=highlight(passage, needles),
+            citation=citation(passage, meta, section), reference=gbt7714(meta),
+        )
+
+    # -- browsing --------------------------------------------------------
+
+    def document(self, doc_id: str) -> dict | None:
+        return self._documents.get(doc_id)
+
+    def documents(self) -> list[dict]:
+        return list(self._documents.values())
+
+    def passages(self, doc_id: str, query: str = "", around: int | None = None, window: int | None = None) -> list[ContextPassage]:
+        """A document's passages in order, matches highlighted; ``around``/``window`` narrow to a neighbourhood."""
+        try:
+            needles = [run for term in parse_query(query).positive_terms() for run in term.runs] if query.strip() else []
+        except QueryError:
+            needles = []
+        with self._lock:
+            self._refresh()
+            stored = [fields for fields in self._searcher.documents(doc_id=doc_id)]
+        stored.sort(key=lambda fields: fields["order"])
+        if around is not None and window is not None:
+            stored = [f for f in stored if abs(f["order"] - around) <= window]
+        return [ContextPassage(order=f["order"], section=json.loads(f["section_path"]), passage=f["passage"],
+                               highlight=highlight(f["passage"], needles), is_hit=f["order"] == around)
+                for f in stored]
+
+    def overview(self) -> dict:
+        """What the collection holds: documents by city, year and type, and totals."""
+        docs = self.documents()
+        counts = {}
+        for name in FACET_COLUMNS:
+            values = [d.get(name) for d in docs if d.get(name)]
+            counts[name] = [{"value": v, "count": values.count(v)} for v in sorted(set(values), key=lambda v: (-values.count(v), str(v)))]
+        return {"documents": len(docs), "passages": self._meta.get("passages", 0),
+                "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
+                "facets": counts}
+
+
+def open_engine(index_dir: Path | str | None = None) -> SearchEngine:
+    """Open the index once; raises ``store.IndexMissing`` with a message when there is none."""
+    return SearchEngine(Path(index_dir) if index_dir else None)
+
+
+def _compatibility_warnings(meta: dict) -> list[str]:
+    warnings = []
+    if meta.get("schema_version") != SCHEMA_VERSION or meta.get("hmm") != USE_HMM:
+        warnings.append("索引由旧版本建立，请运行 policy-search index 重建。")
+    if meta.get("dictionary") != dictionary_fingerprint():
+        warnings.append("词典已更新，索引仍按旧词典分词；请运行 policy-search index 重建。")
+    return warnings
