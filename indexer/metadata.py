@@ -66,16 +66,19 @@ def places() -> tuple[Place, ...]:
 def infer_city(title: str, text: str) -> tuple[str, str]:
     """The city a document is about: mentions in the title count most, then in the text.
 
-    Short names (青岛) are counted only when not followed by another place
-    suffix, full names (青岛市) and districts (崂山区) always.
+    Full names (青岛市) and districts (崂山区) always count; a bare short name
+    (青岛) counts only once the full name or the title vouches for it, since
+    many short names (东方, 中山, 朝阳) are ordinary words too.
     """
     title, text = to_simplified(title), to_simplified(text)
     scores: Counter[str] = Counter()
     provinces: dict[str, str] = {}
     for place in places():
         count = sum(text.count(name) for name in place.names)
-        count += len(re.findall(re.escape(place.city) + r"(?![省区县])", text)) if len(place.city) >= 2 else 0
-        if place.city in title:
+        in_title = place.city in title
+        if count or in_title:
+            count += len(re.findall(re.escape(place.city) + r"(?![省区县市])", text))
+        if in_title:
             count += 10
         if count:
             scores[place.city] = count

@@ -60,6 +60,10 @@ class SearchResponse:
     facets: dict[str, list[dict]]
     hits: list[Hit]
     notices: list[str] = field(default_factory=list)
+    # Thesaurus terms searched besides what was typed (shown as 已同时搜索：…).
+    expansions: list[str] = field(default_factory=list)
+    # True when too few passages had every word and the best partial matches were added.
+    relaxed: bool = False
     took_ms: float = 0.0
 
     def to_dict(self) -> dict:
@@ -119,7 +123,8 @@ class SearchEngine:
 
     # -- searching -------------------------------------------------------
 
-    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0) -> SearchResponse:
+    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
+               exact: bool = False) -> SearchResponse:
         """Ranked passages for ``query`` within the selected cities, years and types.
 
         Raises :class:`QueryError` (with a message for the reader) when the
