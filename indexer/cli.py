@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir_option(search)
     search.set_defaults(handler=run_search)
 
+    evaluate = commands.add_parser("eval", help="在标注查询上评测检索质量（nDCG@10、召回率@10、MRR）")
+    evaluate.add_argument("file", type=Path, help="标注查询文件（TOML）")
+    evaluate.add_argument("--baseline", action="store_true", help="同时评测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置）")
+    evaluate.add_argument("--exact", action="store_true", help="不使用同义词扩展")
+    _index_dir_option(evaluate)
+    evaluate.set_defaults(handler=run_eval)
+
     analyze = commands.add_parser("analyze", help="显示一段文字的分词结果")
     analyze.add_argument("text")
     analyze.add_argument("--mode", choices=["query", "index"], default="query")
@@ -122,6 +129,26 @@ def run_search(args) -> int:
         if hit.section:
             print("    " + " › ".join(hit.section))
         print("    " + html.unescape(hit.highlight.replace("<mark>", "【").replace("</mark>", "】")))
+    return 0
+
+
+def run_eval(args) -> int:
+    from indexer import evaluation, store
+    from indexer.searching import open_engine
+
+    if not args.file.is_file():
+        raise UserError(f"找不到标注文件：{args.file}")
+    judged = evaluation.load_judgments(args.file)
+    engine = open_engine(args.index_dir)
+    columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
+    if args.baseline:
+        corpora = [Path(p) for p in store.read_meta(engine.generation)["corpora"]]
+        baseline = evaluation.NaiveBaseline(corpora)
+        try:
+            columns["baseline"] = evaluation.evaluate(judged, baseline)
+        finally:
+            baseline.close()
+    print(evaluation.table(judged, columns))
     return 0
 
 

@@ -57,9 +57,6 @@ class ParsedQuery:
     excluded: list[Term] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
-    def positive_terms(self) -> list[Term]:
-        return [term for clause in self.required for term in clause.alternatives]
-
 
 def parse_query(raw: str) -> ParsedQuery:
     if raw is None or not raw.strip():

@@ -1,46 +1,92 @@
-"""Compiling a parsed query into a Whoosh query over the passage schema.
+"""Compiling a parsed query into Whoosh queries over the passage schema.
 
 A typed word matches a passage when its characters stand together in the
 passage text (the bigram layer, whatever jieba made of the sentence), or when
 its words occur in the title or section headings. Scores add up over layers
 and fields, BM25F style: a hit in a heading weighs more than one in the text.
-A quoted phrase must occur in the passage text itself.
+A quoted phrase must occur in the passage text itself and is never expanded.
+
+Three queries come out, searched as ranking tiers: ``strict`` (every clause,
+as typed), ``expanded`` (thesaurus alternatives allowed) and ``relaxed`` (any
+clause, used only when the others find too little).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from whoosh import query as wq
 
 from indexer.analysis import query_words
-from indexer.query import ParsedQuery, Term
+from indexer.query import Clause, ParsedQuery, Term
+from indexer.thesaurus import EQUIVALENT, Thesaurus, default_thesaurus
 
 FIELD_BOOSTS = {"content": 1.0, "section": 2.0, "title": 3.0}
 GRAMS_BOOST = 0.5
+EXPANSION_BOOSTS = {EQUIVALENT: 0.6, "related": 0.3}
 
 
-def compile_query(parsed: ParsedQuery) -> wq.Query:
-    required = [wq.Or([term_query(term) for term in clause.alternatives]) for clause in parsed.required]
-    positive = required[0] if len(required) == 1 else wq.And(required)
-    if not parsed.excluded:
-        return positive
-    return wq.AndNot(positive, wq.Or([text_query(term) for term in parsed.excluded]))
+@dataclass
+class CompiledQuery:
+    strict: wq.Query
+    expanded: wq.Query | None = None
+    relaxed: wq.Query | None = None
+    expansions: list[str] = field(default_factory=list)
+    # Per required clause, the folded strings whose presence satisfies it (for highlights and proximity).
+    needles: list[list[str]] = field(default_factory=list)
+
+    @property
+    def all_needles(self) -> list[str]:
+        return [needle for clause in self.needles for needle in clause]
 
 
-def term_query(term: Term) -> wq.Query:
+def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus | None = None) -> CompiledQuery:
+    thesaurus = thesaurus or default_thesaurus()
+    exclusion = wq.Or([text_query(term) for term in parsed.excluded]) if parsed.excluded else None
+
+    def finish(clauses: list[wq.Query], any_clause: bool = False) -> wq.Query:
+        combined = clauses[0] if len(clauses) == 1 else (wq.Or(clauses) if any_clause else wq.And(clauses))
+        return wq.AndNot(combined, exclusion) if exclusion is not None else combined
+
+    strict_clauses = [clause_query(clause) for clause in parsed.required]
+    compiled = CompiledQuery(strict=finish(strict_clauses))
+    expanded_clauses = []
+    for clause in parsed.required:
+        alternatives = [] if not expand else [
+            (Term(e.text), e.kind) for term in clause.alternatives if not term.phrase
+            for e in thesaurus.expand(term.text)]
+        compiled.expansions.extend(term.text for term, _ in alternatives if term.text not in compiled.expansions)
+        compiled.needles.append([run for term in clause.alternatives for run in term.runs]
+                                + [run for term, _ in alternatives for run in term.runs])
+        expanded_clauses.append(wq.Or([clause_query(clause)] + [
+            term_query(term, EXPANSION_BOOSTS[kind]) for term, kind in alternatives]) if alternatives else clause_query(clause))
+    if compiled.expansions:
+        compiled.expanded = finish(expanded_clauses)
+    if len(parsed.required) > 1:
+        compiled.relaxed = finish(expanded_clauses, any_clause=True)
+    return compiled
+
+
+def clause_query(clause: Clause) -> wq.Query:
+    queries = [term_query(term) for term in clause.alternatives]
+    return queries[0] if len(queries) == 1 else wq.Or(queries)
+
+
+def term_query(term: Term, boost: float = 1.0) -> wq.Query:
     if term.phrase:
-        return wq.AndMaybe(grams_query(term.runs), word_query("content", term.text))
-    heading_fields = [word_query(name, term.text, FIELD_BOOSTS[name]) for name in ("section", "title")]
-    return wq.Or([text_query(term)] + heading_fields)
+        return wq.AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, boost))
+    heading_fields = [word_query(name, term.text, FIELD_BOOSTS[name] * boost) for name in ("section", "title")]
+    return wq.Or([text_query(term, boost)] + heading_fields)
 
 
-def text_query(term: Term) -> wq.Query:
+def text_query(term: Term, boost: float = 1.0) -> wq.Query:
     """The term in the passage text: as a substring, scored also by its words."""
-    return wq.AndMaybe(grams_query(term.runs), word_query("content", term.text, FIELD_BOOSTS["content"]))
+    return wq.AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, FIELD_BOOSTS["content"] * boost))
 
 
-def grams_query(runs: list[str]) -> wq.Query:
-    parts = [wq.Prefix("grams", run, boost=GRAMS_BOOST) if len(run) == 1
-             else _sequence("grams", _bigrams(run), GRAMS_BOOST) for run in runs]
+def grams_query(runs: list[str], boost: float = 1.0) -> wq.Query:
+    parts = [wq.Prefix("grams", run, boost=GRAMS_BOOST * boost) if len(run) == 1
+             else _sequence("grams", _bigrams(run), GRAMS_BOOST * boost) for run in runs]
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 

@@ -24,10 +24,15 @@ from indexer.config import default_index_dir
 from indexer.facets import facet_counts
 from indexer.fields import SCHEMA_VERSION
 from indexer.highlight import highlight
-from indexer.query import ParsedQuery, QueryError, parse_query
-from indexer.querying import compile_query
+from indexer.query import QueryError, parse_query
+from indexer.querying import CompiledQuery, compile_query
+from indexer.ranking import Candidate, collapse_near_duplicates, rerank
 
 MAX_LIMIT = 100
+# Below this many passages with every word, partial matches are added after them.
+RELAX_BELOW = 3
+# Extra candidates fetched so that folding near-duplicates still fills a page.
+DUPLICATE_POOL = 20
 FACET_COLUMNS = ("city", "year", "doc_type")
 
 
@@ -48,6 +53,8 @@ class Hit:
     highlight: str
     citation: str
     reference: str
+    # Near-identical passages elsewhere, folded into this hit: [{"doc_id", "order"}].
+    duplicates: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,6 +128,11 @@ class SearchEngine:
     def close(self) -> None:
         self._searcher.close()
 
+    @property
+    def generation(self) -> Path:
+        """The index generation being searched."""
+        return self._generation
+
     # -- searching -------------------------------------------------------
 
     def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
@@ -135,37 +147,66 @@ class SearchEngine:
         limit = max(0, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
         selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+        compiled = compile_query(parsed, expand=not exact)
+        notices = list(parsed.notices)
         with self._lock:
             self._refresh()
-            whoosh_query = compile_query(parsed)
-            matching = self._matching_docnums(whoosh_query)
+            tiers = self._tiers(compiled)
+            relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
+            if relaxed:
+                notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
+            matching = set().union(*(docnums for _, docnums in tiers))
             facets, selected = facet_counts(matching, self._column, selections)
-            hits = self._ranked_hits(whoosh_query, parsed, selected, limit, offset) if selected else []
+            hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits,
-                              notices=parsed.notices, took_ms=round(took, 2))
+        return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits, notices=notices,
+                              expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2))
 
-    def _matching_docnums(self, whoosh_query: wq.Query) -> list[int]:
+    def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, set[int]]]:
+        """Ranking tiers, each with the passages it adds: as typed, then via synonyms, then partial."""
+        strict = self._matching_docnums(compiled.strict)
+        tiers = [(compiled.strict, strict)]
+        found = set(strict)
+        if compiled.expanded is not None:
+            extra = self._matching_docnums(compiled.expanded) - found
+            tiers.append((compiled.expanded, extra))
+            found |= extra
+        if compiled.relaxed is not None and len(found) < RELAX_BELOW:
+            extra = self._matching_docnums(compiled.relaxed) - found
+            if extra:
+                tiers.append((compiled.relaxed, extra))
+        return tiers
+
+    def _matching_docnums(self, whoosh_query: wq.Query) -> set[int]:
         searcher = self._searcher
         docnums = searcher.docs_for_query(whoosh_query)
         if searcher.reader().has_deletions():
-            return [d for d in docnums if not searcher.reader().is_deleted(d)]
-        return list(docnums)
+            return {d for d in docnums if not searcher.reader().is_deleted(d)}
+        return set(docnums)
 
     def _column(self, name: str, docnum: int):
         return self._columns[name][docnum]
 
-    def _ranked_hits(self, whoosh_query, parsed: ParsedQuery, selected: set[int], limit: int, offset: int) -> list[Hit]:
-        if limit == 0:
+    def _ranked_hits(self, tiers, compiled: CompiledQuery, selected: set[int], limit: int, offset: int) -> list[Hit]:
+        """Tier by tier, BM25F re-ranked by proximity, near-duplicates folded into the first copy."""
+        if limit == 0 or not selected:
             return []
-        results = self._searcher.search(whoosh_query, filter=selected, limit=offset + limit)
-        needles = [run for term in parsed.positive_terms() for run in term.runs]
-        hits = []
-        for rank, result in enumerate(results[offset:offset + limit], start=offset + 1):
-            hits.append(self._hit(rank, result.score, result.fields(), needles))
-        return hits
+        wanted = offset + limit + DUPLICATE_POOL
+        ranked: list[Candidate] = []
+        for whoosh_query, docnums in tiers:
+            allowed = docnums & selected
+            if not allowed:
+                continue
+            results = self._searcher.search(whoosh_query, filter=allowed, limit=wanted)
+            pool = [Candidate(r.docnum, r.score, r.fields()) for r in results]
+            ranked = collapse_near_duplicates(ranked + rerank(pool, compiled.needles))
+            if len(ranked) >= wanted:
+                break
+        return [self._hit(rank, candidate, compiled.all_needles)
+                for rank, candidate in enumerate(ranked[offset:offset + limit], start=offset + 1)]
 
-    def _hit(self, rank: int, score: float, stored: dict, needles: list[str]) -> Hit:
+    def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
+        stored, score = candidate.fields, candidate.score
         meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
         section = json.loads(stored["section_path"])
         passage = stored["passage"]
@@ -175,6 +216,7 @@ class SearchEngine:
             date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
             section=section, passage=passage, highlight=highlight(passage, needles),
             citation=citation(passage, meta, section), reference=gbt7714(meta),
+            duplicates=candidate.duplicates,
         )
 
     # -- browsing --------------------------------------------------------
@@ -188,7 +230,7 @@ class SearchEngine:
     def passages(self, doc_id: str, query: str = "", around: int | None = None, window: int | None = None) -> list[ContextPassage]:
         """A document's passages in order, matches highlighted; ``around``/``window`` narrow to a neighbourhood."""
         try:
-            needles = [run for term in parse_query(query).positive_terms() for run in term.runs] if query.strip() else []
+            needles = compile_query(parse_query(query)).all_needles if query.strip() else []
         except QueryError:
             needles = []
         with self._lock:
