@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--exact", action="store_true", help="只按输入的词检索，不做同义词扩展")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     _index_dir_option(search)
     search.set_defaults(handler=run_search)
@@ -113,13 +114,15 @@ def run_search(args) -> int:
     for warning in engine.warnings:
         print(f"提示：{warning}", file=sys.stderr)
     response = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type,
-                             limit=args.limit, offset=args.offset)
+                             limit=args.limit, offset=args.offset, exact=args.exact)
     if args.json:
         json.dump(response.to_dict(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
     for notice in response.notices:
         print(f"提示：{notice}")
+    if response.expansions:
+        print(f"已同时搜索：{'、'.join(response.expansions)}")
     print(f"共 {response.total} 个段落（{response.took_ms:.1f} 毫秒）")
     for name, label in (("city", "城市"), ("year", "年份")):
         buckets = "  ".join(f"{b['value']}({b['count']})" for b in response.facets[name])

@@ -2,13 +2,18 @@
 
 A typed word matches a passage when its characters stand together in the
 passage text (the bigram layer, whatever jieba made of the sentence), or when
-its words occur in the title or section headings. Scores add up over layers
-and fields, BM25F style: a hit in a heading weighs more than one in the text.
+its words occur in the passage's section headings or its document's title.
+At least one word must be in the passage or its headings: a title alone does
+not make every passage of a document a hit, but 低保 青岛 still finds 低保
+passages of a document titled 青岛… (after the passages that hold both
+words themselves). Scores add up over layers and fields,
+BM25F style: a hit in a heading or title weighs more than one in the text.
 A quoted phrase must occur in the passage text itself and is never expanded.
 
-Three queries come out, searched as ranking tiers: ``strict`` (every clause,
-as typed), ``expanded`` (thesaurus alternatives allowed) and ``relaxed`` (any
-clause, used only when the others find too little).
+Three queries come out, searched as ranking tiers: ``strict`` (every clause
+as typed, in the passage or its headings), ``broad`` (thesaurus alternatives
+allowed, clauses may be met by the title) and ``relaxed`` (any clause, used
+only when the others find too little).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from indexer.analysis import query_words
 from indexer.query import Clause, ParsedQuery, Term
 from indexer.thesaurus import EQUIVALENT, Thesaurus, default_thesaurus
 
-FIELD_BOOSTS = {"content": 1.0, "section": 2.0, "title": 3.0}
+FIELD_BOOSTS = {"content": 1.0, "section": 1.5, "title": 1.0}
 GRAMS_BOOST = 0.5
 EXPANSION_BOOSTS = {EQUIVALENT: 0.6, "related": 0.3}
 
@@ -29,7 +34,7 @@ EXPANSION_BOOSTS = {EQUIVALENT: 0.6, "related": 0.3}
 @dataclass
 class CompiledQuery:
     strict: wq.Query
-    expanded: wq.Query | None = None
+    broad: wq.Query | None = None
     relaxed: wq.Query | None = None
     expansions: list[str] = field(default_factory=list)
     # Per required clause, the folded strings whose presence satisfies it (for highlights and proximity).
@@ -44,13 +49,17 @@ def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus
     thesaurus = thesaurus or default_thesaurus()
     exclusion = wq.Or([text_query(term) for term in parsed.excluded]) if parsed.excluded else None
 
-    def finish(clauses: list[wq.Query], any_clause: bool = False) -> wq.Query:
-        combined = clauses[0] if len(clauses) == 1 else (wq.Or(clauses) if any_clause else wq.And(clauses))
+    def finish(clauses: list[Clause], alternatives: list[list] | None = None,
+               all_in_body: bool = False, any_clause: bool = False) -> wq.Query:
+        alternatives = alternatives or [[] for _ in clauses]
+        with_title = [clause_query(c, extra, in_title=True) for c, extra in zip(clauses, alternatives)]
+        in_body = [clause_query(c, extra, in_title=False) for c, extra in zip(clauses, alternatives)]
+        scored = _combine(with_title, wq.Or if any_clause else wq.And)
+        combined = wq.Require(scored, _combine(in_body, wq.And if all_in_body else wq.Or))
         return wq.AndNot(combined, exclusion) if exclusion is not None else combined
 
-    strict_clauses = [clause_query(clause) for clause in parsed.required]
-    compiled = CompiledQuery(strict=finish(strict_clauses))
-    expanded_clauses = []
+    compiled = CompiledQuery(strict=finish(parsed.required, all_in_body=True))
+    alternatives_per_clause = []
     for clause in parsed.required:
         alternatives = [] if not expand else [
             (Term(e.text), e.kind) for term in clause.alternatives if not term.phrase
@@ -58,25 +67,28 @@ def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus
         compiled.expansions.extend(term.text for term, _ in alternatives if term.text not in compiled.expansions)
         compiled.needles.append([run for term in clause.alternatives for run in term.runs]
                                 + [run for term, _ in alternatives for run in term.runs])
-        expanded_clauses.append(wq.Or([clause_query(clause)] + [
-            term_query(term, EXPANSION_BOOSTS[kind]) for term, kind in alternatives]) if alternatives else clause_query(clause))
-    if compiled.expansions:
-        compiled.expanded = finish(expanded_clauses)
+        alternatives_per_clause.append(alternatives)
+    if compiled.expansions or len(parsed.required) > 1:
+        compiled.broad = finish(parsed.required, alternatives_per_clause)
     if len(parsed.required) > 1:
-        compiled.relaxed = finish(expanded_clauses, any_clause=True)
+        compiled.relaxed = finish(parsed.required, alternatives_per_clause, any_clause=True)
     return compiled
 
 
-def clause_query(clause: Clause) -> wq.Query:
-    queries = [term_query(term) for term in clause.alternatives]
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+def clause_query(clause: Clause, alternatives: list[tuple[Term, str]], in_title: bool) -> wq.Query:
+    """Any of the clause's terms, typed or from the thesaurus (weighted lower)."""
+    queries = [term_query(term, 1.0, in_title) for term in clause.alternatives]
+    queries += [term_query(term, EXPANSION_BOOSTS[kind], in_title) for term, kind in alternatives]
+    return _combine(queries, wq.Or)
 
 
-def term_query(term: Term, boost: float = 1.0) -> wq.Query:
+def term_query(term: Term, boost: float = 1.0, in_title: bool = True) -> wq.Query:
     if term.phrase:
         return wq.AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, boost))
-    heading_fields = [word_query(name, term.text, FIELD_BOOSTS[name] * boost) for name in ("section", "title")]
-    return wq.Or([text_query(term, boost)] + heading_fields)
+    fields = [text_query(term, boost), word_query("section", term.text, FIELD_BOOSTS["section"] * boost)]
+    if in_title:
+        fields.append(word_query("title", term.text, FIELD_BOOSTS["title"] * boost))
+    return wq.Or(fields)
 
 
 def text_query(term: Term, boost: float = 1.0) -> wq.Query:
@@ -95,6 +107,10 @@ def word_query(field: str, text: str, boost: float = 1.0) -> wq.Query:
     if not words:
         return wq.NullQuery
     return _sequence(field, words, boost)
+
+
+def _combine(queries: list[wq.Query], operator) -> wq.Query:
+    return queries[0] if len(queries) == 1 else operator(queries)
 
 
 def _sequence(field: str, tokens: list[str], boost: float) -> wq.Query:

@@ -163,13 +163,13 @@ class SearchEngine:
                               expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2))
 
     def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, set[int]]]:
-        """Ranking tiers, each with the passages it adds: as typed, then via synonyms, then partial."""
+        """Ranking tiers, each with the passages it adds: as typed, then via synonyms or title, then partial."""
         strict = self._matching_docnums(compiled.strict)
         tiers = [(compiled.strict, strict)]
         found = set(strict)
-        if compiled.expanded is not None:
-            extra = self._matching_docnums(compiled.expanded) - found
-            tiers.append((compiled.expanded, extra))
+        if compiled.broad is not None:
+            extra = self._matching_docnums(compiled.broad) - found
+            tiers.append((compiled.broad, extra))
             found |= extra
         if compiled.relaxed is not None and len(found) < RELAX_BELOW:
             extra = self._matching_docnums(compiled.relaxed) - found
@@ -197,7 +197,7 @@ class SearchEngine:
             allowed = docnums & selected
             if not allowed:
                 continue
-            results = self._searcher.search(whoosh_query, filter=allowed, limit=wanted)
+            results = self._searcher.search(whoosh_query, filter=allowed, limit=wanted, optimize=False)
             pool = [Candidate(r.docnum, r.score, r.fields()) for r in results]
             ranked = collapse_near_duplicates(ranked + rerank(pool, compiled.needles))
             if len(ranked) >= wanted:
