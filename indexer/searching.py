@@ -219,6 +219,24 @@ class SearchEngine:
             duplicates=candidate.duplicates,
         )
 
+    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
+        """The passages :meth:`search` would count, tallied by city and year (for a chart).
+
+        Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
+        """
+        compiled = compile_query(parse_query(query), expand=not exact)
+        selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+        with self._lock:
+            self._refresh()
+            matching = set().union(*(docnums for _, docnums in self._tiers(compiled)))
+            _, selected = facet_counts(matching, self._column, selections)
+            counts: dict[tuple, int] = {}
+            for docnum in selected:
+                cell = (self._column("city", docnum), self._column("year", docnum))
+                counts[cell] = counts.get(cell, 0) + 1
+        return [{"city": city, "year": year, "count": count}
+                for (city, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+
     # -- browsing --------------------------------------------------------
 
     def document(self, doc_id: str) -> dict | None:
