@@ -8,6 +8,7 @@ photo captions, bylines), never about a particular document.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 # Lines that are page furniture wherever they stand.
 _CHROME_LINE = re.compile(
@@ -54,12 +55,43 @@ _STRUCTURAL_START = re.compile(r"^(?:#|\*\*|[一二三四五六七八九十]+、
 
 def clean_lines(text: str) -> list[str]:
     """The article's non-empty lines, chrome removed, broken paragraphs re-joined."""
-    lines = [_GARBAGE_RUN.sub("", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [line.replace("\u3000", " ").strip() for line in lines]
-    lines = [line for line in lines if line]
-    lines = _cut_trailer(lines)
-    lines = [line for line in lines if not is_chrome(line)]
-    return _join_broken_paragraphs(lines)
+    return list(iter_clean_lines(split_lines(text)))
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as every reader delimits them: at \\r\\n, \\r or \\n (nothing else)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+# A re-joined paragraph stops growing here, so a file of wrapped lines streams in bounded memory.
+MAX_JOINED_CHARS = 20_000
+
+
+def iter_clean_lines(lines: Iterable[str]) -> Iterator[str]:
+    """:func:`clean_lines` over lines as they are read, holding one paragraph at a time.
+
+    The same steps in one pass: garbage runs out, trailer cut (see
+    :func:`_cut_trailer`), chrome out, broken paragraphs re-joined.
+    """
+    text_before = 0
+    pending: str | None = None
+    for line in lines:
+        line = _GARBAGE_RUN.sub("", line).strip().replace("\u3000", " ").strip()
+        if not line:
+            continue
+        if text_before >= MIN_ARTICLE_CHARS and _TRAILER_START.match(line):
+            break
+        text_before += len(line)
+        if is_chrome(line):
+            continue
+        if pending is not None and len(pending) < MAX_JOINED_CHARS and _continues(pending, line):
+            pending += line
+            continue
+        if pending is not None:
+            yield pending
+        pending = line
+    if pending is not None:
+        yield pending
 
 
 def is_chrome(line: str) -> bool:

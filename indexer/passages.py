@@ -9,8 +9,9 @@ one passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
-from indexer.cleaning import clean_lines
+from indexer.cleaning import iter_clean_lines, split_lines
 from indexer.documents import Passage
 from indexer.sections import SectionTracker, classify, comparable, is_date_line, is_title_line
 
@@ -25,10 +26,19 @@ _MARKDOWN_LINE_PREFIX = re.compile(r"^(?:>\s*|[-*+]\s+)+")
 
 
 def split_passages(text: str, title: str) -> list[Passage]:
+    return list(iter_passages(split_lines(text), title))
+
+
+def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
+    """Passages as raw lines are read: a file of any size streams through in bounded memory.
+
+    Repeats are recognised by a hash of the paragraph's comparable form, so
+    what is held grows by a small integer per paragraph, not by its text.
+    """
     tracker = SectionTracker()
-    passages: list[Passage] = []
-    seen: set[str] = set()
-    for raw in clean_lines(text):
+    order = 0
+    seen: set[int] = set()
+    for raw in iter_clean_lines(lines):
         if is_date_line(raw):
             continue
         line = classify(raw)
@@ -43,12 +53,12 @@ def split_passages(text: str, title: str) -> list[Passage]:
             continue
         body = strip_markdown(line.body)
         key = comparable(body)
-        if not key or key in seen or (line.heading is None and is_title_line(body, title)):
+        if not key or hash(key) in seen or (line.heading is None and is_title_line(body, title)):
             continue
-        seen.add(key)
+        seen.add(hash(key))
         for piece in split_long(body):
-            passages.append(Passage(text=piece, order=len(passages), section=tracker.path))
-    return passages
+            yield Passage(text=piece, order=order, section=tracker.path)
+            order += 1
 
 
 def strip_markdown(text: str) -> str:
