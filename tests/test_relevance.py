@@ -1,0 +1,138 @@
+"""Relevance: thesaurus expansion and its tiers, exact mode, ranking helpers, and the eval targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer import evaluation
+from indexer.query import parse_query
+from indexer.querying import compile_query
+from indexer.ranking import Candidate, collapse_near_duplicates, proximity_bonus
+from indexer.script import to_simplified
+from indexer.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
+
+DEV_QUERIES = Path(__file__).parent / "data" / "dev-queries.toml"
+
+
+def folded(text: str) -> str:
+    return to_simplified(text)
+
+
+def test_abbreviation_finds_full_name_and_says_so(engine):
+    response = engine.search("长护险", limit=50)
+    assert "长期护理保险" in response.expansions
+    texts = [folded(hit.passage) for hit in response.hits]
+    assert any("长期护理保险" in t and "长护险" not in t for t in texts)
+    assert all("长护险" in t or "长期护理保险" in t for t in texts)
+
+
+def test_expansions_rank_below_typed_word(engine):
+    hits = engine.search("长护险", limit=50).hits
+    has_typed = [("长护险" in folded(hit.passage)) for hit in hits]
+    assert True in has_typed and False in has_typed
+    # Every passage with the typed word comes before every passage found only through the thesaurus.
+    assert has_typed == sorted(has_typed, reverse=True)
+
+
+def test_full_name_finds_abbreviation(engine):
+    texts = [folded(hit.passage) for hit in engine.search("最低生活保障", limit=50).hits]
+    assert any("低保" in t and "最低生活保障" not in t for t in texts)
+
+
+def test_exact_mode_and_phrases_do_not_expand(engine):
+    exact = engine.search("长护险", limit=50, exact=True)
+    assert exact.expansions == []
+    assert all("长护险" in folded(hit.passage) for hit in exact.hits)
+    phrase = engine.search('"长护险"', limit=50)
+    assert phrase.expansions == []
+    assert all("长护险" in folded(hit.passage) for hit in phrase.hits)
+
+
+def test_traditional_query_expands_like_simplified(engine):
+    assert engine.search("長護險").expansions == engine.search("长护险").expansions
+
+
+def test_expansion_highlights_the_expanded_words(engine):
+    hit = next(h for h in engine.search("长护险", limit=50).hits if "长护险" not in folded(h.passage))
+    assert "<mark>" in hit.highlight
+    marked = hit.highlight.split("<mark>")[1].split("</mark>")[0]
+    assert folded(marked) == "长期护理保险"
+
+
+def test_thesaurus_kinds_and_contained_terms():
+    thesaurus = default_thesaurus()
+    assert EQUIVALENT in {e.kind for e in thesaurus.expand("低保")}
+    assert {"困难残疾人生活补贴", "重度残疾人护理补贴"} <= {e.text for e in thesaurus.expand("两项补贴")}
+    assert "老年助餐" in {e.text for e in thesaurus.expand("幸福食堂")}
+    # A word that contains an entry expands by replacing it.
+    assert "城市最低生活保障" in {e.text for e in thesaurus.expand("城市低保")}
+    assert thesaurus.expand("特朗普") == []
+
+
+def test_thesaurus_file_format(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('[[equivalent]]\nterms = ["甲乙", "丙丁"]\n[[related]]\nterms = ["甲乙", "戊己"]\n'
+                    '[[expands]]\nterm = "庚辛"\nto = ["壬癸", "子丑"]\n', encoding="utf-8")
+    thesaurus = Thesaurus.load(path)
+    assert {(e.text, e.kind) for e in thesaurus.expand("甲乙")} == {("丙丁", EQUIVALENT), ("戊己", RELATED)}
+    assert {e.text for e in thesaurus.expand("庚辛")} == {"壬癸", "子丑"}
+    assert thesaurus.expand("壬癸") == []  # expands is one-way
+
+
+def test_relaxed_fallback_is_reported(engine):
+    response = engine.search("养老服务 特朗普")
+    assert response.relaxed
+    assert response.total > 0 and response.notices
+    assert not engine.search("养老服务").relaxed
+
+
+def test_all_words_first_then_title_assisted(engine):
+    hits = engine.search("低保 青岛", limit=50).hits
+    both = [("低保" in folded(h.passage) or "最低生活保障" in folded(h.passage)) and "青岛" in folded(h.passage) for h in hits]
+    assert both == sorted(both, reverse=True)
+
+
+def test_proximity_bonus_prefers_close_words():
+    near = proximity_bonus("城市低保标准提高", [["低保"], ["标准"]])
+    far = proximity_bonus("城市低保" + "，" * 60 + "标准提高", [["低保"], ["标准"]])
+    assert near > far > 0
+    assert proximity_bonus("只有低保", [["低保"], ["标准"]]) == 0
+    assert proximity_bonus("城市低保标准", [["低保"]]) == 0
+
+
+def test_near_duplicates_fold_into_first():
+    text = "民生无小事，枝叶总关情。社会救助体系不断完善、养老模式不断创新。"
+    candidates = [Candidate(1, 2.0, {"passage": text, "doc_id": "a", "order": 0}),
+                  Candidate(2, 1.5, {"passage": text.replace("、", "，"), "doc_id": "b", "order": 3}),
+                  Candidate(3, 1.0, {"passage": "完全不同的一段文字，讲殡葬改革。", "doc_id": "c", "order": 1})]
+    kept = collapse_near_duplicates(candidates)
+    assert [c.docnum for c in kept] == [1, 3]
+    assert kept[0].duplicates == [{"doc_id": "b", "order": 3}]
+
+
+def test_repeated_passages_across_documents_are_collapsed(engine):
+    keys = [folded(hit.passage) for hit in engine.search("民生", limit=100).hits]
+    assert len(keys) == len(set(keys))
+
+
+def test_score_function():
+    relevant = ["甲", "乙", "丙"]
+    perfect = evaluation.score(["甲", "乙", "丙", "丁"], relevant)
+    assert (perfect.ndcg, perfect.recall, perfect.mrr) == (1.0, 1.0, 1.0)
+    late = evaluation.score(["丁", "甲 乙"], relevant)  # one passage holding two substrings counts once
+    assert late.mrr == 0.5 and late.recall == pytest.approx(2 / 3) and 0 < late.ndcg < 1
+    assert evaluation.score([], relevant).ndcg == 0
+
+
+def test_compiled_needles_include_expansions():
+    compiled = compile_query(parse_query("长护险 青岛"))
+    assert compiled.needles[0][0] == "长护险" and "长期护理保险" in compiled.needles[0]
+    assert compiled.needles[1] == ["青岛"]
+
+
+def test_dev_queries_meet_targets(engine):
+    judged = evaluation.load_judgments(DEV_QUERIES)
+    ours = evaluation.means(evaluation.evaluate(judged, evaluation.engine_run(engine)))
+    assert ours.ndcg >= 0.95 and ours.recall >= 0.95
