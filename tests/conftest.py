@@ -1,0 +1,137 @@
+"""Shared fixtures: one real index of the seed corpus per session, the engine on it, and the CLI.
+
+Fixture names other test files rely on: ``index_dir`` (a built index, never
+modified by any test) and ``engine`` (a :class:`SearchEngine` opened on it).
+Tests that rebuild or break an index use their own directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from indexer.building import build_index
+from indexer.searching import open_engine
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = PROJECT_ROOT / "corpus"
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS_DIR
+
+
+@pytest.fixture(scope="session")
+def build_summary(tmp_path_factory):
+    """The summary of the session's one real build of ``corpus/`` (into a temporary directory)."""
+    path = tmp_path_factory.mktemp("index")
+    summary = build_index([CORPUS_DIR], path)
+    summary.index_dir = path
+    return summary
+
+
+@pytest.fixture(scope="session")
+def index_dir(build_summary) -> Path:
+    """A complete index of the seed corpus. Read-only for tests."""
+    return build_summary.index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(index_dir):
+    engine = open_engine(index_dir)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def documents(engine) -> dict[str, dict]:
+    """Indexed document metadata by doc_id."""
+    return {doc["doc_id"]: doc for doc in engine.documents()}
+
+
+@pytest.fixture(scope="session")
+def doc_ids(documents) -> dict[str, str]:
+    """The seed documents' ids by their three-digit prefix: {"000": "000_0719…", …}."""
+    return {doc_id[:3]: doc_id for doc_id in documents}
+
+
+@pytest.fixture(scope="session")
+def indexed_passages(engine, documents) -> dict[str, list]:
+    """Every indexed passage, read back from the index, by doc_id, in order."""
+    return {doc_id: engine.passages(doc_id) for doc_id in documents}
+
+
+@pytest.fixture
+def cli(index_dir, capsys, monkeypatch):
+    """Run ``policy-search`` in-process: ``cli("search", "养老", "--json")`` → CliResult.
+
+    ``POLICY_SEARCH_INDEX`` points at the session index unless a test changes it.
+    """
+    from indexer.cli import main
+
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(index_dir))
+
+    def run(*args) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit_:  # argparse errors exit directly
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
+def _cli_command() -> list[str]:
+    for candidate in (Path(sys.executable).parent / "policy-search", PROJECT_ROOT / ".venv" / "bin" / "policy-search"):
+        if candidate.exists():
+            return [str(candidate)]
+    return [sys.executable, "-m", "indexer.cli"]
+
+
+@pytest.fixture(scope="session")
+def cli_process(index_dir):
+    """Run the installed ``policy-search`` as a real process (for the few tests that need one).
+
+    ``cli_process("search", "养老", env={...})``; the environment is inherited,
+    with ``POLICY_SEARCH_INDEX`` set to the session index unless ``env`` says otherwise.
+    """
+
+    def run(*args, env: dict | None = None, timeout: float = 60, cwd: Path = PROJECT_ROOT) -> CliResult:
+        environment = dict(os.environ)
+        environment["POLICY_SEARCH_INDEX"] = str(index_dir)
+        environment["PYTHONIOENCODING"] = "utf-8"
+        environment.pop("POLICY_SEARCH_DEBUG", None)
+        for key, value in (env or {}).items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+        completed = subprocess.run(_cli_command() + [str(arg) for arg in args], capture_output=True,
+                                   text=True, encoding="utf-8", env=environment, cwd=cwd, timeout=timeout)
+        return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+    run.command = _cli_command()
+    return run

@@ -1,0 +1,225 @@
+"""Building: generations swapped in atomically, interrupted builds harmless, one writer at a time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer import building, store
+from indexer.building import build_index
+from indexer.searching import open_engine
+from indexer.store import IndexBusy, current_generation, read_meta, write_lock
+
+QUERY = "养老"
+
+
+def generations(index_dir: Path) -> set[Path]:
+    root = index_dir / store.GENERATIONS
+    return set(root.iterdir()) if root.is_dir() else set()
+
+
+def complete(path: Path) -> bool:
+    return (path / store.COMPLETE_MARKER).exists()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, corpus_dir):
+    index_dir = tmp_path_factory.mktemp("template") / "index"
+    return index_dir, build_index([corpus_dir], index_dir)
+
+
+@pytest.fixture
+def built(template, tmp_path):
+    """A fresh copy of a seed-corpus index in its own directory (tests here change it)."""
+    source, summary = template
+    index_dir = tmp_path / "index"
+    shutil.copytree(source, index_dir, symlinks=True)
+    return index_dir, summary
+
+
+@pytest.fixture
+def big_corpus(tmp_path, corpus_dir):
+    """60 distinct documents (the seed texts with a line of their own), slow enough to interrupt."""
+    target = tmp_path / "big-corpus"
+    target.mkdir()
+    sources = sorted(corpus_dir.glob("*.txt"))
+    for number in range(60):
+        text = sources[number % len(sources)].read_text(encoding="utf-8")
+        (target / f"copy{number:03d}.txt").write_text(f"{text}\n\n测试副本第{number}号，用于中断重建测试。\n",
+                                                      encoding="utf-8")
+    return target
+
+
+def test_build_publishes_a_complete_generation(built, corpus_dir):
+    index_dir, summary = built
+    live = current_generation(index_dir)
+    assert (index_dir / store.CURRENT).is_symlink()
+    assert not os.path.isabs(os.readlink(index_dir / store.CURRENT))  # the index directory can move
+    assert live.parent == (index_dir / store.GENERATIONS).resolve()
+    assert live.name == summary.generation
+    meta = read_meta(live)
+    assert (meta["documents"], meta["passages"], meta["characters"]) == (
+        summary.documents, summary.passages, summary.characters)
+    assert summary.documents == len(list(corpus_dir.glob("*.txt")))
+    assert summary.passages > 100 and summary.characters > 10_000 and summary.seconds > 0
+    assert generations(index_dir) == {live}
+
+
+def test_index_directory_can_be_moved(built, tmp_path):
+    index_dir, _ = built
+    moved = tmp_path / "moved"
+    shutil.move(str(index_dir), moved)
+    assert open_engine(moved).search(QUERY).total > 0
+
+
+def test_rebuild_swaps_and_keeps_one_predecessor(built, corpus_dir, tmp_path):
+    index_dir, _ = built
+    engine = open_engine(index_dir)
+    before = engine.search(QUERY, limit=0)
+    assert len(before.facets["city"]) >= 3
+    first = current_generation(index_dir)
+
+    only_yantai = tmp_path / "yantai"
+    only_yantai.mkdir()
+    for path in corpus_dir.glob("003_*"):
+        shutil.copy(path, only_yantai / path.name)
+    shutil.copy(corpus_dir / "manifest.toml", only_yantai / "manifest.toml")
+    build_index([only_yantai], index_dir)
+    second = current_generation(index_dir)
+    assert second != first
+    # an engine opened before the rebuild follows the new generation
+    after = engine.search(QUERY, limit=0)
+    assert [b["value"] for b in after.facets["city"]] == ["烟台"]
+    assert engine.generation == second
+    assert generations(index_dir) == {first, second}
+
+    build_index([corpus_dir], index_dir)
+    third = current_generation(index_dir)
+    assert generations(index_dir) == {second, third}  # the live one and its predecessor
+    assert engine.search(QUERY, limit=0).total == before.total
+    engine.close()
+
+
+def test_exception_during_rebuild_leaves_the_old_index(built, corpus_dir, monkeypatch):
+    index_dir, summary = built
+    old = current_generation(index_dir)
+    engine = open_engine(index_dir)
+    expected = engine.search(QUERY, limit=100)
+
+    calls = []
+    real = building.passage_fields
+
+    def failing(document):
+        calls.append(document.doc_id)
+        if len(calls) == 3:
+            raise RuntimeError("disk full (simulated)")
+        return real(document)
+
+    monkeypatch.setattr(building, "passage_fields", failing)
+    with pytest.raises(RuntimeError):
+        build_index([corpus_dir], index_dir)
+    monkeypatch.undo()
+
+    assert len(calls) == 3
+    assert current_generation(index_dir) == old
+    abandoned = generations(index_dir) - {old}
+    assert len(abandoned) == 1 and not complete(next(iter(abandoned)))
+    # the open engine and a freshly opened one both still search the old, complete index
+    for searcher in (engine, open_engine(index_dir)):
+        response = searcher.search(QUERY, limit=100)
+        assert response.total == expected.total
+        assert [(h.doc_id, h.order) for h in response.hits] == [(h.doc_id, h.order) for h in expected.hits]
+    # the lock was released: a later build succeeds and prunes the abandoned generation
+    later = build_index([corpus_dir], index_dir)
+    assert later.passages == summary.passages
+    assert not any(path.exists() for path in abandoned)
+    assert current_generation(index_dir) != old
+    assert engine.search(QUERY).total == expected.total
+    engine.close()
+
+
+def test_killed_rebuild_leaves_the_old_index(built, big_corpus, cli_process, corpus_dir):
+    """kill -9 a real `policy-search index` mid-way: the previous index stays live and searchable."""
+    index_dir, summary = built
+    old = current_generation(index_dir)
+    expected_total = open_engine(index_dir).search(QUERY, limit=0).total
+
+    environment = dict(os.environ, PYTHONIOENCODING="utf-8")
+    process = subprocess.Popen(cli_process.command + ["index", "--corpus", str(big_corpus), "--index-dir",
+                                                      str(index_dir), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+    try:
+        deadline = time.monotonic() + 30
+        while not (generations(index_dir) - {old}):
+            assert process.poll() is None, "the build ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the build never started a new generation"
+            time.sleep(0.01)
+        time.sleep(0.5)  # well into the documents, far from done
+        assert process.poll() is None, "the build finished before it could be interrupted"
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    assert current_generation(index_dir) == old
+    abandoned = generations(index_dir) - {old}
+    assert abandoned and not any(complete(path) for path in abandoned)
+    assert open_engine(index_dir).search(QUERY, limit=0).total == expected_total
+    result = cli_process("search", QUERY, "--json", "--index-dir", index_dir)
+    assert result.code == 0 and result.json()["total"] == expected_total
+
+    # the dead writer's lock died with it; the next build succeeds and prunes what it left
+    later = build_index([corpus_dir], index_dir)
+    assert later.passages == summary.passages
+    assert not any(path.exists() for path in abandoned)
+    assert generations(index_dir) == {old, current_generation(index_dir)}
+
+
+def test_second_writer_gets_index_busy(built, corpus_dir):
+    index_dir, _ = built
+    old = current_generation(index_dir)
+    with write_lock(index_dir):
+        with pytest.raises(IndexBusy) as busy:
+            with write_lock(index_dir):
+                pass  # pragma: no cover
+        assert "另一个进程" in str(busy.value)
+        with pytest.raises(IndexBusy):
+            build_index([corpus_dir], index_dir)
+        # the refused build touched nothing
+        assert current_generation(index_dir) == old
+        assert generations(index_dir) == {old}
+        # readers are not blocked by a writer
+        assert open_engine(index_dir).search(QUERY).total > 0
+    with write_lock(index_dir):  # released again
+        pass
+
+
+def test_second_writer_process_is_refused_in_one_line(built, cli_process):
+    index_dir, _ = built
+    with write_lock(index_dir):
+        result = cli_process("index", "--index-dir", index_dir, "--quiet")
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    assert len(result.err_lines) == 1 and result.err_lines[0].startswith("错误：")
+    assert "另一个进程" in result.err
+
+
+def test_opening_an_unbuilt_index_says_how_to_build_one(tmp_path):
+    with pytest.raises(store.IndexMissing) as missing:
+        open_engine(tmp_path / "empty")
+    assert "policy-search index" in str(missing.value)
+
+
+def test_incomplete_generation_is_not_opened(built):
+    index_dir, _ = built
+    (current_generation(index_dir) / store.COMPLETE_MARKER).unlink()
+    with pytest.raises(store.IndexMissing):
+        open_engine(index_dir)
