@@ -173,8 +173,6 @@ def test_killed_rebuild_leaves_the_old_index(built, big_corpus, cli_process, cor
     abandoned = generations(index_dir) - {old}
     assert abandoned and not any(complete(path) for path in abandoned)
     assert open_engine(index_dir).search(QUERY, limit=0).total == expected_total
-    result = cli_process("search", QUERY, "--json", "--index-dir", index_dir)
-    assert result.code == 0 and result.json()["total"] == expected_total
 
     # the dead writer's lock died with it; the next build succeeds and prunes what it left
     later = build_index([corpus_dir], index_dir)

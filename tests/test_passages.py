@@ -268,7 +268,7 @@ def test_headline_near_the_end_of_004_is_not_a_passage(indexed_passages, doc_ids
     assert len(tail) >= 3
 
 
-def test_title_line_of_web_capture_is_not_a_passage(indexed_passages, doc_ids, documents):
+def test_title_line_of_web_capture_is_not_a_passage(indexed_passages, doc_ids):
     passages = indexed_passages[doc_ids["003"]]
     assert passages[0].passage.startswith("昨日,市政府新闻办举行")
     assert passages[0].section == []
