@@ -1,10 +1,17 @@
-"""Building an index from corpus directories: a new generation, then an atomic swap."""
+"""Building an index from corpus directories: a new generation, then an atomic swap.
+
+Each file streams through :mod:`indexer.ingest` (metadata pass, then passages
+straight into the writer), so the build's memory does not grow with a file's
+size. Incremental changes (add, update, remove) are in :mod:`indexer.updating`
+and share :func:`write_document` with the full build.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,9 +20,10 @@ from whoosh import index as whoosh_index
 
 from indexer import store
 from indexer.analysis import USE_HMM, dictionary_fingerprint
-from indexer.documents import Document
+from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema
-from indexer.ingest import Skipped, corpus_files, iter_corpus
+from indexer.ingest import Loaded, Manifests, Skipped, load, scan
+from indexer.readers import UnreadableFile
 
 WRITER_MEMORY_MB = 256
 
@@ -26,16 +34,28 @@ class BuildSummary:
     passages: int = 0
     characters: int = 0
     seconds: float = 0.0
+    # Files not indexed: bad files and duplicates (``Skipped.kind``), each with its reason.
     skipped: list[Skipped] = field(default_factory=list)
+    # Reader notes on indexed files ("path: note").
+    notes: list[str] = field(default_factory=list)
     generation: str = ""
+
+    @property
+    def duplicates(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.kind == "duplicate"]
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def passage_fields(document: Document) -> list[dict]:
-    """The Whoosh documents for one corpus document, one per passage."""
-    return [
+def open_writer(index):
+    """The one place a build or an update gets its Whoosh writer."""
+    return index.writer(limitmb=WRITER_MEMORY_MB)
+
+
+def passage_fields(document: Document) -> Iterator[dict]:
+    """The Whoosh documents for one corpus document, one per passage (lazily: passages may stream)."""
+    return (
         {
             "doc_id": document.doc_id, "order": passage.order,
             "passage": passage.text, "section_path": json.dumps(passage.section, ensure_ascii=False),
@@ -45,45 +65,150 @@ def passage_fields(document: Document) -> list[dict]:
             "doc_type": document.doc_type, "source": document.source,
         }
         for passage in document.passages
-    ]
+    )
 
 
-def index_meta(summary: BuildSummary, corpus_dirs: list[Path]) -> dict:
-    return {
+class _Counted:
+    """Passages passing through, counted on the way."""
+
+    def __init__(self, passages: Iterable[Passage]):
+        self._passages = passages
+        self.count = 0
+        self.characters = 0
+
+    def __iter__(self) -> Iterator[Passage]:
+        for passage in self._passages:
+            self.count += 1
+            self.characters += len(passage.text)
+            yield passage
+
+
+def write_document(writer, loaded: Loaded) -> dict:
+    """Stream one loaded file's passages into ``writer``; its record for documents.json.
+
+    Raises UnreadableFile when the file has no passage to index (nothing is written then).
+    """
+    document = loaded.document
+    counted = _Counted(loaded.passages())
+    document.passages = counted  # passage_fields reads them as they stream
+    try:
+        for fields in passage_fields(document):
+            writer.add_document(**fields)
+    finally:
+        document.passages = []
+        # On an error mid-way, tells the caller that some passages were written and must be removed.
+        document.passage_count, document.characters = counted.count, counted.characters
+    if not counted.count:
+        raise UnreadableFile("没有可检索的正文（清理后为空）")
+    return document.metadata()
+
+
+def remove_orphans(index, doc_ids: list[str]) -> None:
+    """Delete passages written for files that failed part-way (a writer cannot delete its own additions)."""
+    if doc_ids:
+        writer = open_writer(index)
+        for doc_id in doc_ids:
+            writer.delete_by_term("doc_id", doc_id)
+        writer.commit()
+
+
+def unique_id(stem: str, content_hash: str, taken) -> str:
+    """The file name's stem, or stem-<hash prefix> when another document has that id."""
+    return stem if stem not in taken else f"{stem}-{content_hash[:8]}"
+
+
+def index_meta(summary: BuildSummary, corpus_dirs: list[Path], extra: dict | None = None) -> dict:
+    meta = {
         "schema_version": SCHEMA_VERSION, "hmm": USE_HMM,
         "dictionary": dictionary_fingerprint(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "corpora": [str(path) for path in corpus_dirs],
         "documents": summary.documents, "passages": summary.passages, "characters": summary.characters,
     }
+    meta.update(extra or {})
+    return meta
 
 
 def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False) -> BuildSummary:
-    """Index every readable file under ``corpus_dirs`` into a fresh generation and publish it."""
+    """Index every readable file under ``corpus_dirs`` into a fresh generation and publish it.
+
+    The same content twice is indexed once (the later file is reported as a
+    duplicate); bad files are reported with their reason and the build goes on.
+    """
     started = time.perf_counter()
     summary = BuildSummary()
+    corpus_dirs = [Path(c).absolute() for c in corpus_dirs]
     with store.write_lock(index_dir):
         store.prune(index_dir)
         generation = store.new_generation(index_dir)
         index = whoosh_index.create_in(str(generation), make_schema())
-        writer = index.writer(limitmb=WRITER_MEMORY_MB)
-        documents: list[dict] = []
-        total_files = sum(1 for corpus in corpus_dirs if corpus.is_dir() for _ in corpus_files(corpus))
-        with tqdm(total=total_files, unit="文件", desc="建立索引", disable=not show_progress, file=sys.stderr) as bar:
-            for item in iter_corpus(corpus_dirs):
-                bar.update(1)
-                if isinstance(item, Skipped):
-                    summary.skipped.append(item)
+        writer = open_writer(index)
+        try:
+            files: list[tuple[Path, Path]] = []
+            for corpus in corpus_dirs:
+                if not corpus.is_dir():
+                    summary.skipped.append(Skipped(str(corpus), "语料目录不存在"))
                     continue
-                for fields in passage_fields(item):
-                    writer.add_document(**fields)
-                documents.append(item.metadata())
-                summary.documents += 1
-                summary.passages += len(item.passages)
-                summary.characters += sum(len(p.text) for p in item.passages)
+                for item in scan(corpus):
+                    if isinstance(item, Skipped):
+                        summary.skipped.append(item)
+                    else:
+                        files.append((item, corpus))
+            documents, orphans = index_files(writer, files, summary, {}, show_progress)
+        except BaseException:
+            writer.cancel()
+            raise
         writer.commit()
+        remove_orphans(index, orphans)
         store.write_documents(generation, documents)
         summary.seconds = round(time.perf_counter() - started, 3)
         summary.generation = generation.name
         store.publish(index_dir, generation, index_meta(summary, corpus_dirs))
         store.prune(index_dir)
     return summary
+
+
+def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, existing: dict[str, dict],
+                show_progress: bool, keep_ids: dict[str, str] | None = None) -> tuple[list[dict], list[str]]:
+    """Load and write each file; duplicates of ``existing`` records or of each other are skipped.
+
+    ``keep_ids`` maps a path to the doc_id it had before (a changed file keeps its id).
+    Returns the new records and the ids of files that failed after writing some
+    passages (for :func:`remove_orphans`); ``summary`` gets counts, skips and notes.
+    """
+    manifests = Manifests()
+    hashes = {record["content_hash"]: record["doc_id"] for record in existing.values()}
+    taken = set(existing)
+    records: list[dict] = []
+    orphans: list[str] = []
+    with tqdm(total=len(files), unit="文件", desc="建立索引", disable=not show_progress, file=sys.stderr) as bar:
+        for path, corpus in files:
+            bar.update(1)
+            try:
+                loaded = load(path, corpus, manifests.entry(path, corpus))
+            except UnreadableFile as error:
+                summary.skipped.append(Skipped(str(path), str(error)))
+                continue
+            document = loaded.document
+            if document.content_hash in hashes:
+                summary.skipped.append(Skipped(str(path), f"内容与已索引的 {hashes[document.content_hash]} 相同，按重复跳过",
+                                               "duplicate"))
+                continue
+            kept = (keep_ids or {}).get(str(path))
+            document.doc_id = kept if kept and kept not in taken else unique_id(path.stem, document.content_hash, taken)
+            try:
+                record = write_document(writer, loaded)
+            except UnreadableFile as error:
+                summary.skipped.append(Skipped(str(path), str(error)))
+                if document.passage_count:
+                    orphans.append(document.doc_id)
+                    taken.add(document.doc_id)  # its orphan passages are deleted by id: keep the id unused
+                continue
+            taken.add(document.doc_id)
+            hashes[document.content_hash] = document.doc_id
+            records.append(record)
+            summary.documents += 1
+            summary.passages += record["passages"]
+            summary.characters += record["characters"]
+            summary.notes.extend(f"{path}：{note}" for note in loaded.notes)
+    summary.skipped.extend(manifests.errors)
+    return records, orphans

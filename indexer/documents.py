@@ -27,11 +27,23 @@ class Document:
     authors: list[str] = field(default_factory=list)
     doc_type: str = ""
     script: str = ""
+    # The corpus directory the file belongs to (or the folder it was added from).
     corpus: str = ""
+    # SHA-256 of the text as read (any encoding, any format): equal hashes are duplicates.
     content_hash: str = ""
+    # SHA-256 of the file's bytes and of its manifest entry: an update re-reads a file when either changes.
+    file_hash: str = ""
+    curated_hash: str = ""
+    format: str = ""
+    encoding: str = ""
     # Where each metadata value came from: "manifest", "front-matter", "inferred" or "missing".
     provenance: dict[str, str] = field(default_factory=dict)
+    # What the reader noted (replaced bytes, a fallback extractor…).
+    notes: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
+    # Set when passages were streamed into the index instead of kept in ``passages``.
+    passage_count: int = 0
+    characters: int = 0
 
     def metadata(self) -> dict:
         """Everything but the passages, as stored beside the index."""
@@ -40,6 +52,9 @@ class Document:
             "city": self.city, "province": self.province, "date": self.date,
             "year": self.year, "source": self.source, "authors": list(self.authors), "doc_type": self.doc_type,
             "script": self.script, "corpus": self.corpus,
-            "content_hash": self.content_hash, "provenance": dict(self.provenance),
-            "passages": len(self.passages),
+            "content_hash": self.content_hash, "file_hash": self.file_hash, "curated_hash": self.curated_hash,
+            "format": self.format, "encoding": self.encoding,
+            "provenance": dict(self.provenance), "notes": list(self.notes),
+            "passages": self.passage_count or len(self.passages),
+            "characters": self.characters or sum(len(p.text) for p in self.passages),
         }

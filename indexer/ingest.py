@@ -1,81 +1,289 @@
-"""Corpus files → documents with metadata and passages, and a report of what was skipped."""
+"""Corpus files → documents with metadata and a stream of passages, and a report of what was skipped.
+
+A file is read twice, as a stream both times, so its size never decides the
+memory a build needs: the first pass collects metadata and the content hash
+(:func:`load`), the second yields passages (:meth:`Loaded.passages`) straight
+into the index writer. Small files are decoded once and kept for the second pass.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.documents import Document
-from indexer.metadata import MANIFEST_NAME, load_manifest, resolve
-from indexer.passages import split_passages
-from indexer.readers import UnreadableFile, read_document, supported
+from indexer.documents import Document, Passage
+from indexer.metadata import (FRONT_MATTER_DELIMITERS, MANIFEST_NAME, MAX_FRONT_MATTER_LINES, Inference,
+                              parse_front_matter, resolve_layers)
+from indexer.passages import iter_passages
+from indexer.readers import (Source, UnreadableFile, check_file, file_format, open_source, supported,
+                             tolerable_errors)
+
+# Fewer Chinese characters than this and a file is not a Chinese text (an English page, a data dump).
+MIN_CJK_CHARS = 20
+# Files describing a corpus rather than belonging to it.
+_CORPUS_DOCS = re.compile(r"^(?:readme|source|sources|license|licence|changelog)(?:\.[a-z]+)?$", re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+HASH_CHUNK = 1024 * 1024
 
 
 @dataclass
 class Skipped:
+    """A file not indexed, and why (``kind`` is "skipped" for bad files, "duplicate" for repeats)."""
+
     path: str
     reason: str
+    kind: str = "skipped"
 
+
+@dataclass
+class Loaded:
+    """A file after the metadata pass: its document record (no passages yet) and its source."""
+
+    document: Document
+    source: Source
+    notes: list[str] = field(default_factory=list)
+
+    def passages(self) -> Iterator[Passage]:
+        """The second pass: passages as the file streams past (nothing is kept)."""
+        return iter_passages(_body_lines(self.source)[1], self.document.title)
+
+
+# -- finding files -------------------------------------------------------------
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Supported files under a corpus directory, in a stable order, symlink loops avoided."""
-    for root, dirs, files in os.walk(corpus_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            if name != MANIFEST_NAME and not name.startswith(".") and supported(path):
-                yield path
+    """Supported files under a corpus directory, in a stable order (what :func:`scan` finds, minus reports)."""
+    for item in scan(corpus_dir):
+        if isinstance(item, Path):
+            yield item
 
 
-def load_document(path: Path, corpus_dir: Path, curated: dict | None = None) -> Document:
-    """Read, clean and split one file; raises UnreadableFile with the reason."""
+def scan(corpus_dir: Path) -> Iterator[Path | Skipped]:
+    """Every file under a corpus directory in a stable order, or why it is left out.
+
+    Symlinked folders are followed once; a folder reached again through a
+    link (a symlink loop) is reported, not walked. Hidden files, manifests and
+    corpus notes (README, SOURCE, LICENSE) are passed over silently.
+    """
+    visited: set[tuple[int, int]] = set()
+    yield from _scan_dir(Path(corpus_dir), visited)
+
+
+def _scan_dir(directory: Path, visited: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
     try:
-        text = read_document(path)
+        status = directory.stat()
+    except OSError as error:
+        yield Skipped(str(directory), "符号链接循环" if error.errno == 40 else f"无法读取目录：{error.strerror}")
+        return
+    key = (status.st_dev, status.st_ino)
+    if key in visited:
+        yield Skipped(str(directory), "符号链接循环（目录已经读过），未再次进入")
+        return
+    visited.add(key)
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError as error:
+        yield Skipped(str(directory), f"无法读取目录：{error.strerror}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks; False for a broken or looping link
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _scan_dir(path, visited)
+        elif entry.name != MANIFEST_NAME and not _CORPUS_DOCS.match(entry.name):
+            if supported(path):
+                yield path
+            else:
+                try:
+                    file_format(path)
+                except UnreadableFile as error:
+                    yield Skipped(str(path), str(error))
+
+
+# -- manifests -----------------------------------------------------------------
+
+class Manifests:
+    """Curated entries from ``manifest.toml`` files: the one in a file's folder, else the nearest above it
+    up to the corpus root; entries are keyed by path relative to the manifest (a file name when beside it)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, dict[str, dict]] = {}
+        self.errors: list[Skipped] = []
+
+    def entry(self, path: Path, corpus_dir: Path) -> dict:
+        directory = path.parent
+        while True:
+            entries = self._load(directory)
+            key = path.relative_to(directory).as_posix() if _is_within(path, directory) else path.name
+            if key in entries:
+                return entries[key]
+            if directory == corpus_dir or not _is_within(directory, corpus_dir) or directory.parent == directory:
+                return {}
+            directory = directory.parent
+
+    def _load(self, directory: Path) -> dict[str, dict]:
+        if directory not in self._cache:
+            import tomllib
+
+            entries: dict[str, dict] = {}
+            manifest = directory / MANIFEST_NAME
+            if manifest.is_file():
+                try:
+                    with manifest.open("rb") as handle:
+                        data = tomllib.load(handle)
+                    entries = {str(e["file"]): e for e in data.get("document", []) if isinstance(e, dict) and "file" in e}
+                except (OSError, tomllib.TOMLDecodeError) as error:
+                    self.errors.append(Skipped(str(manifest), f"清单无法读取，已忽略：{error}"))
+            self._cache[directory] = entries
+        return self._cache[directory]
+
+
+def curated_hash(entry: dict) -> str:
+    """Identifies a manifest entry's content, so an edited entry re-indexes its file."""
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()[:16] if entry else ""
+
+
+# -- reading one file ----------------------------------------------------------
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes: how an update tells a changed file from an unchanged one."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(HASH_CHUNK):
+                digest.update(chunk)
     except OSError as error:
         raise UnreadableFile(f"无法读取：{error.strerror or error}") from error
-    values, provenance = resolve(curated or {}, text, fallback_title=path.stem)
+    return digest.hexdigest()
+
+
+def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
+    """The metadata pass over one file; raises UnreadableFile with the reason it cannot be indexed."""
+    path, corpus_dir = Path(path), Path(corpus_dir)
+    check_file(path)
+    source = open_source(path)
+    front_matter, lines = _body_lines(source)
+    inference = Inference()
+    digest = hashlib.sha256()
+    characters = visible = cjk = 0
+    for line in lines:
+        inference.feed(line)
+        digest.update(line.encode("utf-8", errors="surrogatepass"))
+        digest.update(b"\n")
+        characters += len(line)
+        visible += len(line.strip())
+        cjk += len(_CJK.findall(line))
+    if source.kind == "text" and source.replaced > tolerable_errors(characters):
+        raise UnreadableFile(f"无法解码：{source.replaced} 处字节按 {source.encoding} 无法解码（文件损坏或不是文本）")
+    if not visible:
+        raise UnreadableFile("没有文字内容")
+    if cjk < MIN_CJK_CHARS:
+        raise UnreadableFile(f"没有中文内容（{cjk} 个汉字）" if cjk else "没有中文内容")
+    layers = [("manifest", curated or {}), ("front-matter", front_matter)]
+    values, provenance = resolve_layers(layers, inference, fallback_title=path.stem)
     document = Document(
         doc_id=path.stem, path=str(path), corpus=str(corpus_dir),
-        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        provenance=provenance, **values,
+        content_hash=digest.hexdigest(), provenance=provenance,
+        **{name: values[name] for name in ("title", "city", "province", "date", "year", "source", "authors",
+                                            "doc_type", "script")},
     )
-    document.passages = split_passages(text, document.title)
-    if not document.passages:
-        raise UnreadableFile("没有可检索的正文")
-    return document
+    document.format = source.kind
+    document.encoding = source.encoding
+    document.file_hash = file_hash(path)
+    document.curated_hash = curated_hash(curated or {})
+    document.notes = list(source.notes)
+    if source.replaced and not source.notes:
+        document.notes.append(f"有 {source.replaced} 个字符无法解码，已替换为 �")
+    return Loaded(document=document, source=source, notes=document.notes)
+
+
+def _body_lines(source: Source) -> tuple[dict, Iterator[str]]:
+    """Front-matter fields (text files only) and the lines after the block."""
+    lines = source.lines()
+    if source.kind != "text":
+        return {}, lines
+    head: list[str] = []
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    delimiter = head[-1].strip().lstrip("\ufeff") if head else ""
+    if delimiter not in FRONT_MATTER_DELIMITERS:
+        return {}, _chain(head, lines)
+    block: list[str] = []
+    for line in lines:
+        if line.strip() == delimiter:
+            return parse_front_matter(delimiter, block), lines
+        block.append(line)
+        if len(block) > MAX_FRONT_MATTER_LINES:
+            break
+    return {}, _chain(head + block, lines)  # no closing delimiter: not front-matter
+
+
+def _chain(first: list[str], rest: Iterator[str]) -> Iterator[str]:
+    yield from first
+    yield from rest
+
+
+def _is_within(path: Path, directory: Path) -> bool:
+    try:
+        path.relative_to(directory)
+        return True
+    except ValueError:
+        return False
+
+
+# -- whole documents in memory (tools and benchmarks on small corpora) -----------
+
+def iter_corpus(corpus_dirs: list[Path]) -> Iterator[Document | Skipped]:
+    """Documents with their passages in memory, one by one; duplicates and bad files as Skipped.
+
+    The index build streams instead (:mod:`indexer.building`); this is for
+    tools that want whole documents, such as the benchmark's sampler.
+    """
+    from indexer.building import unique_id
+
+    manifests = Manifests()
+    seen_hashes: dict[str, str] = {}
+    for corpus_dir in corpus_dirs:
+        corpus_dir = Path(corpus_dir).absolute()
+        if not corpus_dir.is_dir():
+            yield Skipped(str(corpus_dir), "语料目录不存在")
+            continue
+        for path in scan(corpus_dir):
+            if isinstance(path, Skipped):
+                yield path
+                continue
+            try:
+                loaded = load(path, corpus_dir, manifests.entry(path, corpus_dir))
+                document = loaded.document
+                document.passages = list(loaded.passages())
+            except UnreadableFile as error:
+                yield Skipped(str(path), str(error))
+                continue
+            if not document.passages:
+                yield Skipped(str(path), "没有可检索的正文（清理后为空）")
+                continue
+            if document.content_hash in seen_hashes:
+                yield Skipped(str(path), f"内容与 {seen_hashes[document.content_hash]} 相同，按重复跳过", "duplicate")
+                continue
+            document.doc_id = unique_id(document.doc_id, document.content_hash, set(seen_hashes.values()))
+            seen_hashes[document.content_hash] = document.doc_id
+            yield document
 
 
 def load_corpus(corpus_dirs: list[Path]) -> tuple[list[Document], list[Skipped]]:
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for document_or_skip in iter_corpus(corpus_dirs):
-        (documents if isinstance(document_or_skip, Document) else skipped).append(document_or_skip)
+    for item in iter_corpus(corpus_dirs):
+        (documents if isinstance(item, Document) else skipped).append(item)
     return documents, skipped
-
-
-def iter_corpus(corpus_dirs: list[Path]) -> Iterator[Document | Skipped]:
-    """Documents one by one (so a build can show progress), duplicates and bad files as Skipped."""
-    seen_hashes: dict[str, str] = {}
-    seen_ids: set[str] = set()
-    for corpus_dir in corpus_dirs:
-        if not corpus_dir.is_dir():
-            yield Skipped(str(corpus_dir), "语料目录不存在")
-            continue
-        manifest = load_manifest(corpus_dir)
-        for path in corpus_files(corpus_dir):
-            try:
-                document = load_document(path, corpus_dir, manifest.get(path.name))
-            except UnreadableFile as error:
-                yield Skipped(str(path), str(error))
-                continue
-            if document.content_hash in seen_hashes:
-                yield Skipped(str(path), f"内容与 {seen_hashes[document.content_hash]} 重复")
-                continue
-            if document.doc_id in seen_ids:
-                document.doc_id = f"{document.doc_id}-{document.content_hash[:8]}"
-            seen_ids.add(document.doc_id)
-            seen_hashes[document.content_hash] = document.doc_id
-            yield document

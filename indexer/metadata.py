@@ -1,7 +1,12 @@
-"""Document metadata: from the corpus manifest when curated, otherwise inferred.
+"""Document metadata: from the corpus manifest, a front-matter block, or inferred.
 
 Every value records where it came from ("manifest", "front-matter",
 "inferred" or "missing"), so a reader can tell a curated date from a guess.
+The manifest wins over front-matter, front-matter over inference.
+
+Inference reads the text once, as a stream (:class:`Inference`): the title,
+document type and script from the head, the city from the first
+``CITY_SAMPLE_CHARS``, the date from the whole text.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from indexer.cleaning import is_chrome
 from indexer.config import DICTIONARY_DIR
 from indexer.script import to_simplified
 
@@ -20,13 +26,29 @@ MANIFEST_NAME = "manifest.toml"
 
 _FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
-_LABELLED_DATE = re.compile(r"(?:成文日期|发布日期|发文日期|印发日期|日期)[:：]\s*(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})")
+_LABELLED_DATE = re.compile(r"(?:成文日期|发布日期|发文日期|印发日期|日期|^\s*(?:发布|发表)?时间)[:：]\s*(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})",
+                            re.MULTILINE)
 _DATE_LINE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$", re.MULTILINE)
 _POLICY_TITLE = re.compile(r"(方案|意见|通知|办法|规划|规定|细则|决定|纲要|条例|计划)[）)]?(?:[（(][^）)]*[)）])?$|(方案|意见|通知|办法|规划)[（(]")
 _REPORT_TITLE = re.compile(r"工作报告")
 _NEWS_HINT = re.compile(r"记者|本报讯|新闻发布会|发布会|日电|综述")
-_HEADING = re.compile(r"^#{1,6}\s*(.+?)\s*#*$", re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*$")
 _TRADITIONAL_SAMPLE = 2000
+_LABEL_LINE = re.compile(r"^[\u4e00-\u9fff]{1,6}\s*[:：]")
+_NOT_TITLE_START = re.compile(r"^(?:[—–-]{2}|[（(]?[一二三四五六七八九十]+[、）)]|\d{1,2}[、.．]|第[一二三四五六七八九十\d]+[章条])")
+_BREADCRUMB = re.compile(r"^(?:[>＞›»]|首页|您的位置[:：]?|当前位置[:：]?)$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# A sentence, or a salutation (各位代表：, 各区民政局：): the body has begun.
+_BODY_START = re.compile(r"[。！？!?]$|^(?:各[\u4e00-\u9fff、，,]{1,30}|同志们|女士们、先生们)[:：]$")
+_TITLE_SENTENCE_END = re.compile(r"[。：:；;，,！!？?]$")
+# How much of the text the title and city inference read; dates come from all of it.
+HEAD_CHARS = 20_000
+CITY_SAMPLE_CHARS = 500_000
+TITLE_LINES = 40
+LINES_AFTER_BODY = 8
+_DOCUMENT_TITLE = re.compile(r"(?:方案|意见|通知|办法|规划|规定|细则|决定|纲要|条例|计划|报告|公告|通报|批复)"
+                             r"\s*(?:[（(][^）)]{1,20}[)）])?$")
+INFERENCE_BLOCK_CHARS = 64_000
 
 
 @dataclass(frozen=True)
@@ -112,14 +134,53 @@ def infer_doc_type(title: str, text: str) -> str:
 
 
 def infer_title(text: str, fallback: str) -> str:
-    heading = _HEADING.search(text)
-    if heading:
-        return heading.group(1).replace("**", "").strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if 4 <= len(line) <= 60 and not line.endswith(("。", "：", ":")):
-            return line
-    return fallback
+    """The headline: the first level-1/2 heading near the top, else the first line that looks like one.
+
+    Page chrome (breadcrumbs, 下载/打印, 【字号】…), breadcrumb items, label
+    lines (来源：…), dates, numbered headings and sentences are passed over.
+    """
+    plain = ""
+    seen = body_lines = 0
+    after_breadcrumb = False
+    skipped: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if _BREADCRUMB.match(line):
+            after_breadcrumb = True
+            continue
+        if is_chrome(line):
+            continue
+        seen += 1
+        if seen > TITLE_LINES:
+            break
+        heading = _HEADING.match(line)
+        if heading:
+            title = heading.group(2).replace("**", "").strip()
+            if len(heading.group(1)) <= 2 and title and not is_chrome(title):
+                return title
+            line = title
+        if after_breadcrumb or line in skipped:
+            skipped.add(line)
+            after_breadcrumb = False
+            continue
+        if body_lines and seen - body_lines > LINES_AFTER_BODY:
+            break
+        if _BODY_START.search(line) or len(line) > 80:
+            # The body has begun: only a document's own title (…的通知, …实施方案) may still follow,
+            # as under a cover letter's salutation.
+            body_lines = body_lines or seen
+            continue
+        if not plain and _plausible_title(line) and (not body_lines or _DOCUMENT_TITLE.search(to_simplified(line))):
+            plain = line
+    return plain or fallback
+
+
+def _plausible_title(line: str) -> bool:
+    return (4 <= len(line) <= 80 and len(_CJK.findall(line)) >= 4 and not _TITLE_SENTENCE_END.search(line)
+            and not _LABEL_LINE.match(line) and not _NOT_TITLE_START.match(line)
+            and not _FULL_DATE.fullmatch(line.strip()))
 
 
 def infer_script(text: str) -> str:
@@ -128,38 +189,207 @@ def infer_script(text: str) -> str:
     return "traditional" if changed >= max(5, len(sample) // 200) else "simplified"
 
 
+FIELDS = ("title", "city", "province", "date", "year", "source", "authors", "doc_type", "script")
+
+
 def resolve(curated: dict, text: str, fallback_title: str, curated_source: str = "manifest") -> tuple[dict, dict]:
-    """Metadata values and their provenance: curated values win, the rest is inferred."""
+    """Metadata values and their provenance for a whole text: curated values win, the rest is inferred."""
+    inference = Inference()
+    inference.feed_text(text)
+    return resolve_layers([(curated_source, curated)], inference, fallback_title)
+
+
+def resolve_layers(layers: list[tuple[str, dict]], inference: Inference, fallback_title: str) -> tuple[dict, dict]:
+    """Values from the first layer that gives them (e.g. manifest, then front-matter), else inferred.
+
+    An empty value counts as not given, except a city left empty for a
+    provincial or national document (``region_level``): that is a statement.
+    """
     values: dict = {}
     provenance: dict[str, str] = {}
 
+    def given(name):
+        for source, curated in layers:
+            value = curated.get(name)
+            if value not in (None, "", []):
+                return source, value
+            if name == "city" and name in curated and curated.get("region_level") in ("provincial", "national"):
+                return source, ""
+        return None
+
     def take(name, infer):
-        if curated.get(name) not in (None, ""):
-            values[name], provenance[name] = curated[name], curated_source
+        found = given(name)
+        if found is not None:
+            provenance[name], values[name] = found
         else:
             value = infer()
             values[name] = value
-            provenance[name] = "inferred" if value not in (None, "") else "missing"
+            provenance[name] = "inferred" if value not in (None, "", []) else "missing"
 
-    take("title", lambda: infer_title(text, fallback_title))
-    city_guess: list[tuple[str, str]] = []
-
-    def guess_city():
-        if not city_guess:
-            city_guess.append(infer_city(values["title"], text))
-        return city_guess[0]
-
-    take("city", lambda: guess_city()[0])
-    take("province", lambda: guess_city()[1] if values["city"] else "")
-    take("date", lambda: infer_date(text))
-    take("year", lambda: int(values["date"][:4]) if values["date"] else None)
+    take("title", lambda: inference.title(fallback_title))
+    take("city", lambda: inference.city(values["title"])[0])
+    if values["city"] and provenance["city"] != "inferred":
+        take("province", lambda: province_of(values["city"]))
+    else:
+        take("province", lambda: inference.city(values["title"])[1] if values["city"] else "")
+    take("date", inference.date)
+    if values["date"] and given("year") is None:
+        values["year"], provenance["year"] = int(values["date"][:4]), provenance["date"]
+    else:
+        take("year", lambda: None)
     take("source", lambda: "")
     take("authors", lambda: [])
-    take("doc_type", lambda: infer_doc_type(values["title"], text))
-    take("script", lambda: infer_script(text))
-    if values["year"] is not None:
+    take("doc_type", lambda: infer_doc_type(values["title"], inference.head))
+    take("script", lambda: infer_script(inference.head))
+    if values["year"] not in (None, ""):
         values["year"] = int(values["year"])
+    else:
+        values["year"] = None
+    if isinstance(values["authors"], str):
+        values["authors"] = [a for a in re.split(r"[,，、;；\s]+", values["authors"]) if a]
     return values, provenance
+
+
+def province_of(city: str) -> str:
+    for place in places():
+        if place.city == city or city in place.names:
+            return place.province
+    return ""
+
+
+class Inference:
+    """What inference needs from a text, collected while the text streams past in bounded memory."""
+
+    def __init__(self) -> None:
+        self._sample: list[str] = []
+        self._sample_chars = 0
+        self._block: list[str] = []
+        self._block_chars = 0
+        self._labelled = ""
+        self._date_line = ""
+        self._latest = ""
+        self._city_cache: dict[str, tuple[str, str]] = {}
+
+    def feed(self, line: str) -> None:
+        self._block.append(line)
+        self._block_chars += len(line) + 1
+        if self._block_chars >= INFERENCE_BLOCK_CHARS:
+            self._flush()
+
+    def feed_text(self, text: str) -> None:
+        for line in text.splitlines():
+            self.feed(line)
+
+    def _flush(self) -> None:
+        if not self._block:
+            return
+        block = "\n".join(self._block)
+        self._block, self._block_chars = [], 0
+        if self._sample_chars < CITY_SAMPLE_CHARS:
+            self._sample.append(block[:CITY_SAMPLE_CHARS - self._sample_chars])
+            self._sample_chars += len(self._sample[-1])
+        if not self._labelled:
+            match = _LABELLED_DATE.search(block)
+            self._labelled = _iso(match) if match else ""
+        if not self._date_line:
+            match = _DATE_LINE.search(block)
+            self._date_line = _iso(match) if match else ""
+        for pattern in (_FULL_DATE, _ISO_DATE):
+            for match in pattern.finditer(block):
+                found = _iso(match)
+                if found > self._latest:
+                    self._latest = found
+
+    @property
+    def head(self) -> str:
+        self._flush()
+        return "\n".join(self._sample)[:HEAD_CHARS]
+
+    def title(self, fallback: str) -> str:
+        return infer_title(self.head, fallback)
+
+    def city(self, title: str) -> tuple[str, str]:
+        self._flush()
+        if title not in self._city_cache:
+            self._city_cache[title] = infer_city(title, "\n".join(self._sample))
+        return self._city_cache[title]
+
+    def date(self) -> str:
+        """成文/发布日期 if labelled, else a signature date on its own line, else the latest full date."""
+        self._flush()
+        return self._labelled or self._date_line or self._latest
+
+
+# -- front matter --------------------------------------------------------------
+
+FRONT_MATTER_DELIMITERS = ("---", "+++")
+MAX_FRONT_MATTER_LINES = 60
+_FRONT_MATTER_KEYS = {
+    "title": "title", "标题": "title", "题目": "title",
+    "city": "city", "城市": "city", "地市": "city",
+    "province": "province", "省份": "province", "省": "province",
+    "date": "date", "日期": "date", "成文日期": "date", "发布日期": "date",
+    "year": "year", "年份": "year", "年度": "year",
+    "source": "source", "来源": "source", "发布机关": "source", "发文机关": "source",
+    "authors": "authors", "author": "authors", "作者": "authors",
+    "doc_type": "doc_type", "type": "doc_type", "类型": "doc_type", "文档类型": "doc_type",
+    "script": "script",
+}
+
+
+def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
+    """A front-matter block's fields: ``---`` YAML-style ``key: value`` lines, or ``+++`` TOML.
+
+    Keys may be English or Chinese (标题, 城市, 日期, 来源, 类型…); unknown
+    keys are ignored; dates are normalised to YYYY-MM-DD.
+    """
+    raw: dict = {}
+    if delimiter == "+++":
+        try:
+            raw = tomllib.loads("\n".join(lines))
+        except tomllib.TOMLDecodeError:
+            raw = {}
+    else:
+        for line in lines:
+            key, sep, value = line.partition(":")
+            if not sep:
+                key, sep, value = line.partition("：")
+            if sep and key.strip() and not key.startswith((" ", "\t", "#")):
+                raw[key.strip()] = _yaml_scalar(value.strip())
+    fields: dict = {}
+    for key, value in raw.items():
+        name = _FRONT_MATTER_KEYS.get(str(key).strip().lower())
+        if name is None or value in (None, "", []):
+            continue
+        if name == "date":
+            value = normalise_date(str(value))
+        elif name == "year":
+            value = int(value) if str(value).strip().isdigit() else None
+        elif name == "authors" and isinstance(value, str):
+            value = [a for a in re.split(r"[,，、;；]+", value) if a.strip()]
+        elif not isinstance(value, (str, list)):
+            value = str(value)
+        if value not in (None, "", []):
+            fields[name] = value
+    return fields
+
+
+def _yaml_scalar(value: str):
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    if value.startswith("[") and value.endswith("]"):
+        return [_yaml_scalar(item.strip()) for item in value[1:-1].split(",") if item.strip()]
+    return value
+
+
+def normalise_date(value: str) -> str:
+    """2025-05-28, 2025/5/28, 2025.5.28 or 2025年5月28日 → 2025-05-28; a year-month or year stays as given."""
+    value = value.strip()
+    for pattern in (_FULL_DATE, _ISO_DATE):
+        match = pattern.search(value)
+        if match:
+            return _iso(match) or value
+    return value
 
 
 def _iso(match: re.Match) -> str:
