@@ -9,6 +9,7 @@ and share :func:`write_document` with the full build.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -112,6 +113,11 @@ def remove_orphans(index, doc_ids: list[str]) -> None:
         writer.commit()
 
 
+def absolute(path) -> Path:
+    """An absolute path with ``..`` folded but symlinks kept: how corpora and files are recorded."""
+    return Path(os.path.abspath(path))
+
+
 def unique_id(stem: str, content_hash: str, taken) -> str:
     """The file name's stem, or stem-<hash prefix> when another document has that id."""
     return stem if stem not in taken else f"{stem}-{content_hash[:8]}"
@@ -136,7 +142,7 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
     """
     started = time.perf_counter()
     summary = BuildSummary()
-    corpus_dirs = [Path(c).absolute() for c in corpus_dirs]
+    corpus_dirs = [absolute(c) for c in corpus_dirs]
     with store.write_lock(index_dir):
         store.prune(index_dir)
         generation = store.new_generation(index_dir)
@@ -168,16 +174,20 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
 
 
 def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, existing: dict[str, dict],
-                show_progress: bool, keep_ids: dict[str, str] | None = None) -> tuple[list[dict], list[str]]:
+                show_progress: bool, keep_ids: dict[str, str] | None = None,
+                before_write=None) -> tuple[list[dict], list[str]]:
     """Load and write each file; duplicates of ``existing`` records or of each other are skipped.
 
-    ``keep_ids`` maps a path to the doc_id it had before (a changed file keeps its id).
+    ``keep_ids`` maps a path to the doc_id it had before (a changed file keeps
+    its id); ``before_write(path)`` is called once a file has been read
+    successfully (or found to be a duplicate), before anything is written.
     Returns the new records and the ids of files that failed after writing some
     passages (for :func:`remove_orphans`); ``summary`` gets counts, skips and notes.
     """
+    keep_ids = keep_ids or {}
     manifests = Manifests()
     hashes = {record["content_hash"]: record["doc_id"] for record in existing.values()}
-    taken = set(existing)
+    taken = set(existing) | set(keep_ids.values())
     records: list[dict] = []
     orphans: list[str] = []
     with tqdm(total=len(files), unit="文件", desc="建立索引", disable=not show_progress, file=sys.stderr) as bar:
@@ -192,9 +202,13 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
             if document.content_hash in hashes:
                 summary.skipped.append(Skipped(str(path), f"内容与已索引的 {hashes[document.content_hash]} 相同，按重复跳过",
                                                "duplicate"))
+                if before_write:
+                    before_write(path)
                 continue
-            kept = (keep_ids or {}).get(str(path))
-            document.doc_id = kept if kept and kept not in taken else unique_id(path.stem, document.content_hash, taken)
+            kept = keep_ids.get(str(path))
+            document.doc_id = kept or unique_id(path.stem, document.content_hash, taken)
+            if before_write:
+                before_write(path)
             try:
                 record = write_document(writer, loaded)
             except UnreadableFile as error:

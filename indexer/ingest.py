@@ -181,7 +181,8 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
         digest.update(b"\n")
         characters += len(line)
         visible += len(line.strip())
-        cjk += len(_CJK.findall(line))
+        if cjk < MIN_CJK_CHARS:
+            cjk += len(_CJK.findall(line))
     if source.kind == "text" and source.replaced > tolerable_errors(characters):
         raise UnreadableFile(f"无法解码：{source.replaced} 处字节按 {source.encoding} 无法解码（文件损坏或不是文本）")
     if not visible:
@@ -255,7 +256,7 @@ def iter_corpus(corpus_dirs: list[Path]) -> Iterator[Document | Skipped]:
     manifests = Manifests()
     seen_hashes: dict[str, str] = {}
     for corpus_dir in corpus_dirs:
-        corpus_dir = Path(corpus_dir).absolute()
+        corpus_dir = Path(os.path.abspath(corpus_dir))
         if not corpus_dir.is_dir():
             yield Skipped(str(corpus_dir), "语料目录不存在")
             continue

@@ -95,8 +95,10 @@ def infer_city(title: str, text: str) -> tuple[str, str]:
     title, text = to_simplified(title), to_simplified(text)
     scores: Counter[str] = Counter()
     provinces: dict[str, str] = {}
+    # Only names whose first two characters occur are counted (most of the 3,000 never do).
+    bigrams = {text[i:i + 2] for i in range(len(text) - 1)}
     for place in places():
-        count = sum(text.count(name) for name in place.names)
+        count = sum(text.count(name) for name in place.names if name[:2] in bigrams)
         in_title = place.city in title
         if count or in_title:
             count += len(re.findall(re.escape(place.city) + r"(?![省区县市])", text))

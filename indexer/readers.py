@@ -438,6 +438,8 @@ def docx_heading_level(paragraph) -> int:
 
 
 def _table_lines(table) -> Iterator[str]:
+    """One line per row, cells apart by an ideographic space; a row ends with "；" so the section
+    detector reads it as body text, not as a short heading."""
     for row in table.rows:
         cells: list[str] = []
         for cell in row.cells:
@@ -445,7 +447,8 @@ def _table_lines(table) -> Iterator[str]:
             if text and (not cells or cells[-1] != text):  # merged cells repeat their text
                 cells.append(text)
         if cells:
-            yield "　".join(cells)
+            line = "　".join(cells)
+            yield line if re.search(r"[。；;！？!?]$", line) else line + "；"
 
 
 # -- PDF -----------------------------------------------------------------------

@@ -48,6 +48,20 @@ def new_generation(index_dir: Path) -> Path:
     return path
 
 
+def clone_generation(index_dir: Path, live: Path) -> Path:
+    """A new, incomplete generation holding a copy of the live one's index files, for an update to change.
+
+    Files are copied, not linked: Whoosh may rewrite a file in the new
+    generation, and the live one must not change under its readers. The copy
+    has no completion marker until :func:`publish`.
+    """
+    generation = new_generation(index_dir)
+    for path in live.iterdir():
+        if path.is_file() and path.name not in (COMPLETE_MARKER, DOCUMENTS_FILE) and not path.name.endswith("WRITELOCK"):
+            shutil.copy2(path, generation / path.name)
+    return generation
+
+
 def publish(index_dir: Path, generation: Path, meta: dict) -> None:
     """Mark a generation complete and make it the live one in a single rename."""
     (generation / COMPLETE_MARKER).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -89,6 +103,14 @@ def read_documents(generation: Path) -> dict[str, dict]:
 
 def write_documents(generation: Path, documents: list[dict]) -> None:
     (generation / DOCUMENTS_FILE).write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
+
+
+def live_generation(index_dir: Path) -> Path | None:
+    """The live generation, or None when there is no complete index yet."""
+    try:
+        return current_generation(index_dir)
+    except IndexMissing:
+        return None
 
 
 @contextmanager
