@@ -52,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--corpus", action="append", type=Path, help="语料目录，可重复（默认 corpus/）")
     _index_dir_option(index)
     index.add_argument("--quiet", action="store_true", help="不显示进度条")
+    index.add_argument("--update", action="store_true",
+                       help="增量更新：只读新增、改动、删除的文件（按内容哈希），并登记 --corpus 给出的新语料目录")
     index.set_defaults(handler=run_index)
+
+    from indexer.ingest_commands import add_parsers
+    add_parsers(commands, _index_dir_option)
 
     search = commands.add_parser("search", help="检索段落")
     search.add_argument("query", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
@@ -95,6 +100,9 @@ def _year(value: str) -> int:
 def run_index(args) -> int:
     from indexer.building import build_index
 
+    if args.update:
+        from indexer.ingest_commands import run_index_update
+        return run_index_update(args)
     corpora = args.corpus or [DEFAULT_CORPUS_DIR]
     missing = [str(c) for c in corpora if not c.is_dir()]
     if missing:
@@ -102,6 +110,8 @@ def run_index(args) -> int:
     summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet)
     for skipped in summary.skipped:
         print(f"跳过 {skipped.path}：{skipped.reason}", file=sys.stderr)
+    for note in summary.notes:
+        print(f"注意 {note}", file=sys.stderr)
     print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
           f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
     return 0
