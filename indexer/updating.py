@@ -309,6 +309,9 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
     for record in written.values():
         documents.append(record)
         summary.added.append(record["doc_id"])
+    for skipped in run.skipped:
+        if skipped.path in plan.replace and skipped.kind != "duplicate":
+            skipped.reason += "（保留此前索引的版本）"
     summary.skipped.extend(run.skipped)
     summary.notes.extend(run.notes)
     _totals(summary, documents)

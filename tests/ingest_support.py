@@ -109,3 +109,32 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+PHRASES = ["城乡低保标准稳步提高", "特困人员救助供养全面落实", "社区养老服务中心覆盖全部街道", "困难残疾人生活补贴按时发放",
+           "儿童福利机构优化提质", "殡葬服务收费规范透明", "婚姻登记实现全省通办", "社会组织登记管理持续规范",
+           "慈善事业健康发展", "临时救助及时有效", "养老服务人才队伍不断壮大", "居家社区养老服务网络更加完善"]
+
+
+def write_big_text(path: Path, size: int, head: str, tail: str) -> int:
+    """A text file of at least ``size`` bytes: ``head``, then 40 distinct ~380-character paragraphs repeated, then ``tail``.
+
+    Written block by block (fast, little memory). Returns the number of bytes written.
+    """
+    paragraphs = []
+    for number in range(40):
+        words = [PHRASES[(number + k) % len(PHRASES)] for k in range(24)]
+        paragraphs.append(f"第{number + 1}项：" + "，".join(words)[:370] + "。")
+    block = ("\n".join(paragraphs) + "\n").encode("utf-8")
+    written = 0
+    with open(path, "wb") as handle:
+        for part in (head.encode("utf-8"),):
+            handle.write(part)
+            written += len(part)
+        tail_bytes = tail.encode("utf-8")
+        while written + len(tail_bytes) < size:
+            handle.write(block)
+            written += len(block)
+        handle.write(tail_bytes)
+        written += len(tail_bytes)
+    return written
