@@ -23,7 +23,7 @@ class UserError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_protect_exclusion_query(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
@@ -42,6 +42,19 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"内部错误：{type(error).__name__}: {error}（设置 POLICY_SEARCH_DEBUG=1 查看详情）", file=sys.stderr)
         return 1
+
+
+def _protect_exclusion_query(argv: list[str]) -> list[str]:
+    """``search -养老``: a query may start with the exclusion sign, which argparse takes for an option.
+
+    Such an argument (a dash not followed by an ASCII option name) moves behind ``--``.
+    """
+    if not argv or argv[0] != "search" or "--" in argv:
+        return argv
+    is_query = [len(a) > 1 and a[0] == "-" and not (a[1].isascii() and (a[1].isalnum() or a[1] == "-")) for a in argv]
+    if not any(is_query):
+        return argv
+    return [a for a, q in zip(argv, is_query) if not q] + ["--"] + [a for a, q in zip(argv, is_query) if q]
 
 
 def build_parser() -> argparse.ArgumentParser:

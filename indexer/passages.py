@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from indexer.cleaning import iter_clean_lines, split_lines
 from indexer.documents import Passage
+from indexer.similarity import MIN_CHARS, RecentNearDuplicates
 from indexer.sections import SectionTracker, classify, comparable, is_date_line, is_title_line
 
 MAX_PASSAGE_CHARS = 400
@@ -32,12 +33,14 @@ def split_passages(text: str, title: str) -> list[Passage]:
 def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     """Passages as raw lines are read: a file of any size streams through in bounded memory.
 
-    Repeats are recognised by a hash of the paragraph's comparable form, so
-    what is held grows by a small integer per paragraph, not by its text.
+    Exact repeats are recognised by a hash of the paragraph's comparable form,
+    near repeats (a character dropped, 、 for ，) by a bounded shingle sketch,
+    so what is held grows by a few integers per paragraph, not by its text.
     """
     tracker = SectionTracker()
     order = 0
     seen: set[int] = set()
+    near = RecentNearDuplicates()
     for raw in iter_clean_lines(lines):
         if is_date_line(raw):
             continue
@@ -56,6 +59,8 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
         if not key or hash(key) in seen or (line.heading is None and is_title_line(body, title)):
             continue
         seen.add(hash(key))
+        if len(key) >= MIN_CHARS and near.seen(key):
+            continue
         for piece in split_long(body):
             yield Passage(text=piece, order=order, section=tracker.path)
             order += 1

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.analysis import WORD_RUN
+from indexer.analysis import WORD_RUN, query_words
 from indexer.script import to_simplified
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 24
+# A word typed without spaces longer than this is a pasted sentence: search its words instead.
+MAX_WORD_CHARS = 24
 
 _TOKEN = re.compile(
     r"""(?P<neg>-)?(?:"(?P<q1>[^"]*)(?P<e1>"?)|“(?P<q2>[^”]*)(?P<e2>”?)|(?P<word>[^\s"“]+))""",
@@ -85,10 +87,15 @@ def parse_query(raw: str) -> ParsedQuery:
                 word = _FIELD_PREFIX.sub("", word)
             term = Term(word)
         if not term.runs:
-            if negative and not term.text:
-                parsed.notices.append("单独的“-”已忽略；排除某词请写成 -词。")
-            elif term.text:
+            if term.text.strip("-－") == "":
+                parsed.notices.append("单独的“-”或空引号已忽略；排除某词请写成 -词。")
+            else:
                 parsed.notices.append(f"“{term.text}”没有可检索的文字，已忽略。")
+            pending_or = False
+            continue
+        if not term.phrase and not negative and sum(map(len, term.runs)) > MAX_WORD_CHARS:
+            parsed.notices.append(f"“{term.text[:12]}…”太长，已拆成词语分别检索。")
+            parsed.required.extend(Clause((Term(word),)) for word in _words_of(term.text))
             pending_or = False
             continue
         if negative:
@@ -107,3 +114,9 @@ def parse_query(raw: str) -> ParsedQuery:
             raise QueryError("只有排除词：请至少输入一个要查找的词，例如 养老 -殡葬。")
         raise QueryError("检索词里没有可检索的文字（只有标点或符号），请输入中文或字母数字。")
     return parsed
+
+
+def _words_of(text: str) -> list[str]:
+    """The distinct words of a pasted sentence, single characters only if nothing longer."""
+    words = list(dict.fromkeys(query_words(text)))
+    return [w for w in words if len(w) > 1] or words

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from indexer.script import to_simplified
+from indexer.similarity import NEAR_DUPLICATE, jaccard, shingles
 
 # A passage whose query words stand within a few characters of each other gains up to this share.
 PROXIMITY_WEIGHT = 0.5
 PROXIMITY_SCALE = 20  # characters of gap at which the bonus halves
-DUPLICATE_JACCARD = 0.8
-SHINGLE = 3
 
 
 @dataclass
@@ -54,10 +53,10 @@ def collapse_near_duplicates(candidates: list[Candidate]) -> list[Candidate]:
     """Keep the best-ranked of passages that say nearly the same thing; remember the others."""
     kept: list[tuple[Candidate, set[str]]] = []
     for candidate in candidates:
-        shingles = _shingles(candidate.fields["passage"])
-        original = next((k for k, s in kept if _jaccard(shingles, s) >= DUPLICATE_JACCARD), None)
+        own = shingles(candidate.fields["passage"])
+        original = next((k for k, s in kept if jaccard(own, s) >= NEAR_DUPLICATE), None)
         if original is None:
-            kept.append((candidate, shingles))
+            kept.append((candidate, own))
         else:
             original.duplicates.append({"doc_id": candidate.fields["doc_id"], "order": candidate.fields["order"]})
     return [candidate for candidate, _ in kept]
@@ -79,12 +78,3 @@ def _tightest_window(occurrences: list[tuple[int, int, int]], clauses: int) -> i
                 del counts[left_clause]
             left += 1
     return best
-
-
-def _shingles(text: str) -> set[str]:
-    folded = "".join(ch for ch in to_simplified(text) if not ch.isspace())
-    return {folded[i:i + SHINGLE] for i in range(max(1, len(folded) - SHINGLE + 1))}
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0

@@ -134,11 +134,6 @@ def test_unsearchable_query_is_one_line_exit_2(cli, query, as_json):
     assert result.out == ""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (indexer/cli.py, argparse): a query argument that starts with '-' and has no space "
-    "(policy-search search -养老) is parsed as an unknown option: exit 2 but a multi-line English usage "
-    "message ('the following arguments are required: query') instead of the one-line Chinese error; "
-    "works only as `search -- -养老`"))
 @pytest.mark.parametrize("query", ["-养老", '-"城市低保"'])
 def test_single_exclusion_argument_is_one_line_exit_2(cli, query):
     one_line_error(cli("search", query))
