@@ -1,0 +1,74 @@
+"""民政政策检索 — the Streamlit page. Run with ``streamlit run search_app/app.py`` (or ``make run``).
+
+The page reads the search from the URL, asks the engine, and draws what it gets;
+every search decision is the engine's (``indexer.searching``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run` puts this file's folder on sys.path; the project root is needed for `search_app.*`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indexer.query import QueryError  # noqa: E402
+from indexer.store import IndexMissing  # noqa: E402
+from search_app import chart, components, state  # noqa: E402
+from search_app.engine import get_engine  # noqa: E402
+from search_app.state import PAGE_SIZE  # noqa: E402
+
+search = state.current()
+title = f"{search.query} · 民政政策检索" if search.query else "民政政策检索"
+st.set_page_config(page_title=title, page_icon=":material/search:", layout="wide")
+components.inject_css()
+state.sync_widgets(search)
+components.header()
+components.search_box()
+
+try:
+    engine = get_engine()
+except IndexMissing as missing:
+    components.index_missing(missing)
+    st.stop()
+
+for warning in engine.warnings:
+    st.warning(warning)
+
+if not search.query:
+    components.sidebar_hint()
+    components.overview(engine)
+    st.stop()
+
+selections = dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
+try:
+    response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
+    while not response.hits and search.page > 1 and response.total:
+        # A page past the end (an old link; fewer results now): show the last page that has results.
+        search = search.on_page(min(search.page - 1, components.page_count(response.total)))
+        st.session_state[state.PAGE_KEY] = search.page
+        response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
+except QueryError as error:
+    components.sidebar_hint(with_syntax=False)
+    components.query_error(error)
+    st.stop()
+
+components.facets_sidebar(response, search)
+if not response.total:
+    components.no_results(engine, search)
+    st.stop()
+
+results, side = st.columns([2.4, 1], gap="large")
+with results:
+    components.summary(response, search)
+    for hit in response.hits:
+        components.result_card(engine, hit, search.query)
+    components.pager(response.total, search)
+with side:
+    st.markdown("**匹配段落：城市 × 年份**")
+    heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
+    if heatmap is not None:
+        st.altair_chart(heatmap, width="stretch")
+    st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")

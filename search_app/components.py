@@ -1,0 +1,300 @@
+"""What the page is made of: the search box, facets, result cards, context, and the page's states.
+
+Only two kinds of text reach ``unsafe_allow_html``: the engine's ``highlight``
+(escaped by the engine, with ``<mark>`` added) and strings passed through
+:func:`esc` here. Everything else goes through Streamlit's own text widgets.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import streamlit as st
+
+from indexer.searching import ContextPassage, Hit, SearchEngine, SearchResponse
+from search_app import chart, state
+from search_app.state import PAGE_SIZE, SearchState
+
+FACET_TITLES = {"city": "城市", "year": "年份", "doc_type": "文件类型"}
+EXAMPLES = ["低保", "养老服务", "儿童福利", "“城市低保”", "養老服務", "养老 -殡葬", "婚姻登记 OR 殡葬"]
+SYNTAX_HELP = """\
+- 空格分开的词须同时出现：`养老 青岛`
+- 引号内为精确短语：`"城市低保"`
+- 减号排除：`养老 -殡葬`
+- `OR` 表示任选其一：`婚姻登记 OR 殡葬`
+- 简体、繁体通查，结果保留原文字形。
+"""
+
+CSS = """
+<style>
+.hit-title {font-size: 1.12rem; font-weight: 600; line-height: 1.5; margin-bottom: .15rem;}
+.hit-rank {display: inline-block; min-width: 1.6rem; color: #8a94a6; font-weight: 500;}
+.hit-meta {color: #5b6576; font-size: .9rem; margin-bottom: .2rem;}
+.hit-tag {border: 1px solid #c9d3e3; border-radius: .6rem; padding: 0 .45rem; margin-left: .4rem; font-size: .8rem; color: #4a5a75;}
+.hit-section {color: #2f6f9f; font-size: .88rem; margin-bottom: .45rem;}
+.hit-passage, .ctx-passage {line-height: 1.85; overflow-wrap: anywhere; word-break: break-word;}
+.hit-passage mark, .ctx-passage mark, .doc-view mark {background: #ffe58a; color: inherit; padding: 0 .08rem; border-radius: .15rem;}
+.ctx {padding: .35rem .7rem; margin: .25rem 0; border-left: 3px solid transparent;}
+.ctx-hit {background: #f3f8ff; border-left-color: #2f6f9f; scroll-initial-target: nearest;}
+.ctx-section {color: #2f6f9f; font-size: .82rem;}
+.ctx-label {color: #2f6f9f; font-size: .78rem; font-weight: 600;}
+.doc-view {max-height: 62vh; overflow-y: auto; padding-right: .4rem;}
+.summary {color: #44516a; margin: .2rem 0 .6rem 0;}
+[data-testid="stCode"] pre, [data-testid="stCode"] code {font-family: inherit !important; font-size: .86rem; line-height: 1.6; color: #44516a;}
+</style>
+"""
+
+
+def esc(value) -> str:
+    """Text for HTML: every character that could open markup escaped."""
+    return html.escape(str(value if value is not None else ""), quote=True)
+
+
+def md(value) -> str:
+    """Text for a Markdown label: the characters Markdown would act on escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", str(value))
+
+
+def year_label(year) -> str:
+    return f"{year} 年" if year else "年份未注明"
+
+
+def inject_css() -> None:
+    st.html(CSS)
+
+
+def header() -> None:
+    st.title("民政政策检索")
+    st.caption("低保、特困、养老服务、儿童福利、残疾人、社会组织、慈善、殡葬、婚姻登记……政策、规划与报道全文检索，简繁通查。")
+
+
+def search_box() -> None:
+    st.text_input(
+        "检索词", key=state.QUERY_KEY, on_change=state.on_query_submitted,
+        placeholder="输入检索词后按回车，例如：低保 青岛", label_visibility="collapsed", icon=":material/search:",
+    )
+
+
+# -- states without results -----------------------------------------------------
+
+
+def index_missing(error: Exception) -> None:
+    st.error(
+        "**还没有可用的索引。** 请在项目目录中运行下面的命令建立索引，然后刷新本页：\n\n"
+        "```\npolicy-search index\n```\n\n"
+        "（或直接运行 `make run`，它会在缺少索引时自动建立。）"
+    )
+    st.caption(f"详细信息：{md(error)}")
+
+
+def query_error(error: Exception) -> None:
+    st.error(f"检索式有误：{md(error)}")
+    with st.expander("检索语法", expanded=True):
+        st.markdown(SYNTAX_HELP)
+
+
+def overview(engine: SearchEngine) -> None:
+    """The page before any search: what the collection holds, and searches to start from."""
+    facts = engine.overview()
+    st.subheader("从这些检索开始")
+    example_buttons()
+    st.subheader("馆藏概览")
+    cols = st.columns(4)
+    cols[0].metric("文档", f"{facts['documents']:,} 篇")
+    cols[1].metric("段落", f"{facts['passages']:,} 个")
+    cols[2].metric("字数", f"{facts['characters']:,}")
+    cols[3].metric("城市", f"{len(facts['facets'].get('city', []))} 个")
+    documents = engine.documents()
+    left, right = st.columns([1, 1.3], gap="large")
+    with left:
+        st.markdown("**各城市、各年份文档数**")
+        heatmap = chart.city_year_heatmap(chart.documents_by_city_year(documents), "文档数")
+        if heatmap is not None:
+            st.altair_chart(heatmap, width="stretch")
+    with right:
+        st.markdown("**最新文档**")
+        newest = sorted(documents, key=lambda d: str(d.get("date") or ""), reverse=True)[:8]
+        rows = "".join(
+            f'<div class="hit-meta"><b>{esc(d.get("title"))}</b><br>{esc(d.get("city") or "—")} · '
+            f'{esc(d.get("date") or "日期未注明")} · {esc(d.get("doc_type") or "")}</div>'
+            for d in newest
+        )
+        st.markdown(f"<div>{rows}</div>", unsafe_allow_html=True)
+    if facts.get("built_at"):
+        st.caption(f"索引建立于 {md(facts['built_at'])}")
+
+
+def example_buttons() -> None:
+    with st.container(horizontal=True):
+        for example in EXAMPLES:
+            st.button(example, key=f"example:{example}", on_click=state.on_example, args=(example,))
+
+
+def no_results(engine: SearchEngine, search: SearchState) -> None:
+    """Say why nothing was found and what to try next."""
+    st.warning(f"没有找到与「{md(search.query)}」匹配的段落。")
+    tips = []
+    if search.has_filters:
+        unfiltered = engine.search(search.query, limit=0, exact=search.exact).total
+        if unfiltered:
+            tips.append(f"当前筛选条件下没有结果；去掉筛选共有 **{unfiltered}** 个段落。")
+        else:
+            tips.append("去掉筛选条件也没有结果。")
+    words = search.query.split()
+    if len(words) > 1:
+        tips.append("减少检索词：空格分开的词必须同时出现，试着只保留最重要的一两个。")
+    if '"' in search.query or "“" in search.query:
+        tips.append("去掉引号：引号要求整个短语原样出现。")
+    if any(w.startswith("-") for w in words):
+        tips.append("检查排除词（以 - 开头的词）是否排除了太多内容。")
+    if search.exact:
+        tips.append("打开同义词扩展，也搜索“低保”“最低生活保障”这类同义说法。")
+    tips.append("换一种写法：简体或繁体、全称或简称（如“低保”与“最低生活保障”）、更短的词。")
+    st.markdown("\n".join(f"- {tip}" for tip in tips))
+    with st.container(horizontal=True):
+        if search.has_filters:
+            st.button("清除全部筛选", key="clear_filters_empty", on_click=state.on_clear_filters, type="primary")
+        if search.exact:
+            st.button("使用同义词扩展", key="exact_off_empty", on_click=state.on_exact, args=(False,))
+
+
+# -- facets ---------------------------------------------------------------------------
+
+
+def facets_sidebar(response: SearchResponse, search: SearchState) -> None:
+    with st.sidebar:
+        st.header("筛选")
+        if search.has_filters:
+            st.button("清除全部筛选", key="clear_filters", on_click=state.on_clear_filters, icon=":material/filter_alt_off:")
+        for facet, title in FACET_TITLES.items():
+            buckets = _with_selected(response.facets.get(facet, []), search.selections()[facet])
+            if not buckets:
+                continue
+            st.subheader(title)
+            for bucket in buckets:
+                value = bucket["value"]
+                label = year_label(value) if facet == "year" else (value or "未注明")
+                st.checkbox(
+                    f"{md(label)} :gray[{bucket['count']}]", key=state.facet_key(facet, value),
+                    on_change=state.on_facet_toggled, args=(facet, value),
+                )
+        st.caption("数字为各项下的匹配段落数；同一类可多选。")
+        syntax_help()
+
+
+def sidebar_hint(with_syntax: bool = True) -> None:
+    """The sidebar when there is nothing to filter yet."""
+    with st.sidebar:
+        st.header("筛选")
+        st.caption("输入检索词后，可在这里按城市、年份和文件类型筛选。")
+        if with_syntax:
+            syntax_help()
+
+
+def syntax_help() -> None:
+    with st.expander("检索语法"):
+        st.markdown(SYNTAX_HELP)
+
+
+def _with_selected(buckets: list[dict], selected: tuple) -> list[dict]:
+    """The engine's buckets, plus any selected value that no longer matches (count 0), so it can be unselected."""
+    present = {b["value"] for b in buckets}
+    return list(buckets) + [{"value": v, "count": 0, "selected": True} for v in selected if v not in present]
+
+
+# -- results --------------------------------------------------------------------------
+
+
+def page_count(total: int) -> int:
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def summary(response: SearchResponse, search: SearchState) -> None:
+    pages = page_count(response.total)
+    text = f"找到 <b>{response.total:,}</b> 个段落 · 用时 {response.took_ms:.0f} 毫秒"
+    if pages > 1:
+        text += f" · 第 {search.page} / {pages} 页"
+    if response.relaxed:
+        text += " · 含只匹配部分检索词的结果"
+    st.markdown(f'<div class="summary">{text}</div>', unsafe_allow_html=True)
+    if response.expansions:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption(f"已同时搜索：{md('、'.join(response.expansions))}")
+        right.button("只搜原词", key="exact_on", on_click=state.on_exact, args=(True,), type="tertiary")
+    elif search.exact:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.caption("只搜索输入的原词（未用同义词扩展）。")
+        right.button("使用同义词", key="exact_off", on_click=state.on_exact, args=(False,), type="tertiary")
+    for notice in response.notices:
+        st.info(md(notice), icon=":material/info:")
+
+
+def result_card(engine: SearchEngine, hit: Hit, query: str) -> None:
+    with st.container(border=True):
+        st.markdown(card_html(hit), unsafe_allow_html=True)
+        if hit.duplicates:
+            titles = {(engine.document(d["doc_id"]) or {}).get("title", d["doc_id"]) for d in hit.duplicates}
+            st.caption(f"相同段落另见：{md('；'.join(f'《{t}》' for t in sorted(titles)))}")
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption("引用：悬停在下框上，点右上角按钮即可复制段落和出处")
+        with right, st.popover("GB/T 7714", icon=":material/format_quote:", type="tertiary", width="stretch"):
+            st.caption("参考文献（GB/T 7714—2015）")
+            st.code(hit.reference, language=None, wrap_lines=True)
+        st.code(hit.citation, language=None, wrap_lines=True, height=96)
+        with st.expander("阅读上下文"):
+            context(engine, hit, query)
+
+
+def card_html(hit: Hit) -> str:
+    """The card's head and passage; the engine's highlight is already escaped, the rest is escaped here."""
+    meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
+    tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
+    section = " › ".join(esc(s) for s in hit.section)
+    return (
+        f'<div class="hit"><div class="hit-title"><span class="hit-rank">{hit.rank}.</span>{esc(hit.title)}</div>'
+        f'<div class="hit-meta">{meta}{tag}</div>'
+        + (f'<div class="hit-section">{section}</div>' if section else "")
+        + f'<div class="hit-passage">{_lines(hit.highlight)}</div></div>'
+    )
+
+
+def context(engine: SearchEngine, hit: Hit, query: str) -> None:
+    """The passages around the hit (two each side), the hit marked; the whole document on request."""
+    passages = engine.passages(hit.doc_id, query, around=hit.order, window=2)
+    st.markdown(f"<div>{context_html(passages)}</div>", unsafe_allow_html=True)
+    if st.button("阅读全文", key=f"doc:{hit.doc_id}:{hit.order}:{hit.rank}", icon=":material/article:"):
+        document_dialog(engine, hit, query)
+
+
+@st.dialog("阅读全文", width="large")
+def document_dialog(engine: SearchEngine, hit: Hit, query: str) -> None:
+    meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
+    st.markdown(f'<div class="hit-title">{esc(hit.title)}</div><div class="hit-meta">{meta}</div>', unsafe_allow_html=True)
+    st.caption("命中段落以蓝色标出，已滚动到视野中。")
+    passages = engine.passages(hit.doc_id, query, around=hit.order)
+    st.markdown(f'<div class="doc-view">{context_html(passages)}</div>', unsafe_allow_html=True)
+
+
+def context_html(passages: list[ContextPassage]) -> str:
+    parts, last_section = [], None
+    for p in passages:
+        section = " › ".join(p.section)
+        head = f'<div class="ctx-section">{esc(section)}</div>' if section and section != last_section else ""
+        last_section = section
+        label = '<div class="ctx-label">▶ 命中段落</div>' if p.is_hit else ""
+        css = "ctx ctx-hit" if p.is_hit else "ctx"
+        parts.append(f'<div class="{css}">{head}{label}<div class="ctx-passage">{_lines(p.highlight)}</div></div>')
+    return "".join(parts)
+
+
+def pager(total: int, search: SearchState) -> None:
+    pages = page_count(total)
+    if pages > 1:
+        st.pagination(pages, key=state.PAGE_KEY, on_change=state.on_page_changed)
+
+
+def _lines(escaped_html: str) -> str:
+    # A blank line would end the HTML block and hand the rest to Markdown.
+    return escaped_html.replace("\r", "").replace("\n", "<br>")

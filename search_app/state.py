@@ -1,0 +1,176 @@
+"""The state of a search lives in the URL: ``?q=低保&city=烟台&city=青岛&year=2025&type=新闻报道&page=2``.
+
+``SearchState`` is read from ``st.query_params`` at the start of every run and
+written back by widget callbacks, so a search can be bookmarked, shared and
+reloaded, and the browser's Back button (which reruns the app with the older
+address) restores the previous search. ``st.session_state`` holds only the
+widgets' mirrors of that state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import streamlit as st
+
+PAGE_SIZE = 10
+MAX_QUERY_CHARS = 200
+
+# URL parameter names, and the facet each filter belongs to.
+QUERY, PAGE, EXACT = "q", "page", "exact"
+FILTER_PARAMS = {"city": "city", "year": "year", "doc_type": "type"}
+
+# Widget keys mirrored from the URL.
+QUERY_KEY = "query_input"
+PAGE_KEY = "page_input"
+
+
+class QueryParams(Protocol):
+    def get_all(self, key: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SearchState:
+    query: str = ""
+    cities: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    doc_types: tuple[str, ...] = ()
+    page: int = 1
+    # True: search only the words as typed, without the thesaurus's synonyms.
+    exact: bool = False
+
+    @classmethod
+    def from_params(cls, params: QueryParams) -> SearchState:
+        """Read a state from query parameters, ignoring values that make no sense (a bad year, page 0)."""
+        query = " ".join(_last(params.get_all(QUERY)).split())[:MAX_QUERY_CHARS]
+        years = tuple(int(y) for y in _unique(params.get_all(FILTER_PARAMS["year"])) if y.strip().isdigit())
+        page = _last(params.get_all(PAGE)).strip()
+        return cls(
+            query=query,
+            cities=_unique(params.get_all(FILTER_PARAMS["city"])),
+            years=years,
+            doc_types=_unique(params.get_all(FILTER_PARAMS["doc_type"])),
+            page=max(1, int(page)) if page.isdigit() else 1,
+            exact=_last(params.get_all(EXACT)).strip() in ("1", "true"),
+        )
+
+    def to_params(self) -> dict[str, str | list[str]]:
+        """Query parameters for this state; defaults (no filter, page 1) are left out to keep URLs short."""
+        params: dict[str, str | list[str]] = {}
+        if self.query:
+            params[QUERY] = self.query
+        for facet, values in self.selections().items():
+            if values:
+                params[FILTER_PARAMS[facet]] = [str(v) for v in values]
+        if self.exact:
+            params[EXACT] = "1"
+        if self.page > 1:
+            params[PAGE] = str(self.page)
+        return params
+
+    def selections(self) -> dict[str, tuple]:
+        return {"city": self.cities, "year": self.years, "doc_type": self.doc_types}
+
+    @property
+    def has_filters(self) -> bool:
+        return any(self.selections().values())
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * PAGE_SIZE
+
+    def with_query(self, query: str) -> SearchState:
+        """A new search keeps the filters and starts on page 1."""
+        return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1)
+
+    def toggled(self, facet: str, value) -> SearchState:
+        """Select or unselect one facet value; the result list starts again on page 1."""
+        current = self.selections()[facet]
+        values = tuple(v for v in current if v != value) if value in current else (*current, value)
+        field = {"city": "cities", "year": "years", "doc_type": "doc_types"}[facet]
+        return replace(self, **{field: values}, page=1)
+
+    def without_filters(self) -> SearchState:
+        return replace(self, cities=(), years=(), doc_types=(), page=1)
+
+    def on_page(self, page: int) -> SearchState:
+        return replace(self, page=max(1, int(page)))
+
+    def with_exact(self, exact: bool) -> SearchState:
+        return replace(self, exact=exact, page=1)
+
+
+def _last(values: list[str]) -> str:
+    return values[-1] if values else ""
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        value = value.strip()
+        if value:
+            seen.setdefault(value, None)
+    return tuple(seen)
+
+
+# -- reading and writing the URL from the app ----------------------------------
+
+
+def current() -> SearchState:
+    return SearchState.from_params(st.query_params)
+
+
+def navigate(state: SearchState) -> None:
+    """Make ``state`` the address of the page (one browser-history entry)."""
+    params = state.to_params()
+    if params != current().to_params():
+        st.query_params.from_dict(params)
+
+
+def facet_key(facet: str, value) -> str:
+    return f"facet:{facet}:{value}"
+
+
+def sync_widgets(state: SearchState) -> None:
+    """Point the widgets at the URL's state before they are drawn (after Back, reload or a shared link)."""
+    wanted = {QUERY_KEY: state.query, PAGE_KEY: state.page}
+    for facet, values in state.selections().items():
+        prefix = facet_key(facet, "")
+        wanted |= {key: False for key in st.session_state if isinstance(key, str) and key.startswith(prefix)}
+        wanted |= {facet_key(facet, value): True for value in values}
+    for key, value in wanted.items():
+        if st.session_state.get(key) != value:  # writing only changes keeps Streamlit's state quiet
+            st.session_state[key] = value
+
+
+# -- widget callbacks: each turns one user action into a new address ---------
+
+
+def on_query_submitted() -> None:
+    navigate(current().with_query(st.session_state.get(QUERY_KEY, "")))
+
+
+def on_example(query: str) -> None:
+    navigate(SearchState().with_query(query))
+
+
+def on_facet_toggled(facet: str, value) -> None:
+    navigate(current().toggled(facet, value))
+
+
+def on_clear_filters() -> None:
+    navigate(current().without_filters())
+
+
+def on_page_changed() -> None:
+    navigate(current().on_page(st.session_state.get(PAGE_KEY, 1)))
+
+
+def on_exact(exact: bool) -> None:
+    navigate(current().with_exact(exact))
+
+
+def on_new_search() -> None:
+    navigate(SearchState())

@@ -1,0 +1,352 @@
+"""The Streamlit page, driven headless with ``streamlit.testing.v1.AppTest``.
+
+The app holds no search logic, so what it shows is checked against what the
+engine returns for the same question (the session ``engine`` fixture is opened
+on the same index the app is pointed at).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from indexer.building import build_index
+
+APP = Path(__file__).resolve().parent.parent / "search_app" / "app.py"
+# A cold start loads jieba's dictionary inside the first run.
+TIMEOUT = 60
+
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def open_app(index_dir, monkeypatch):
+    """``open_app(q="低保", city=["烟台"])`` → an AppTest that has run once with those URL parameters."""
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(index_dir))
+
+    def run(**params) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return run
+
+
+def cards(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith('<div class="hit">')]
+
+
+def card_titles(at: AppTest) -> list[str]:
+    return [re.search(r'<span class="hit-rank">\d+\.</span>(.*?)</div>', card).group(1) for card in cards(at)]
+
+
+def card_ranks(at: AppTest) -> list[int]:
+    return [int(re.search(r'<span class="hit-rank">(\d+)\.</span>', card).group(1)) for card in cards(at)]
+
+
+def card_cities(at: AppTest) -> list[str]:
+    return [re.search(r'<div class="hit-meta">([^ <]+)', card).group(1) for card in cards(at)]
+
+
+def facet_labels(at: AppTest, facet: str) -> dict[str, tuple[int, bool]]:
+    """{value: (count, checked)} read off the sidebar's checkboxes for one facet."""
+    found = {}
+    for box in at.sidebar.checkbox:
+        if box.key.startswith(f"facet:{facet}:"):
+            count = int(re.search(r":gray\[(\d+)\]", box.label).group(1))
+            found[box.key.split(":", 2)[2]] = (count, box.value)
+    return found
+
+
+def summary(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith('<div class="summary">'))
+
+
+def params(at: AppTest) -> dict:
+    return {key: (value if isinstance(value, list) else [value]) for key, value in at.query_params.items()}
+
+
+# -- the empty page -----------------------------------------------------------------
+
+
+def test_no_query_shows_corpus_overview_and_example_searches(open_app, engine):
+    at = open_app()
+    overview = engine.overview()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["文档"] == f"{overview['documents']} 篇"
+    assert metrics["段落"] == f"{overview['passages']} 个"
+    assert metrics["城市"] == f"{len(overview['facets']['city'])} 个"
+    assert not cards(at)
+    titles = " ".join(m.value for m in at.markdown)
+    for doc in engine.documents():
+        assert html.escape(doc["title"]) in titles
+    examples = [b.label for b in at.button if b.key.startswith("example:")]
+    assert "低保" in examples and "養老服務" in examples
+
+
+def test_example_search_button_runs_that_search(open_app):
+    at = open_app()
+    at.button(key="example:低保").click().run()
+    assert params(at) == {"q": ["低保"]}
+    assert cards(at) and "<mark>低保</mark>" in cards(at)[0]
+    assert at.text_input(key="query_input").value == "低保"
+
+
+# -- searching ------------------------------------------------------------------------
+
+
+def test_typing_a_query_searches_and_puts_it_in_the_url(open_app, engine):
+    at = open_app()
+    at.text_input(key="query_input").input("低保").run()
+    assert not at.exception
+    assert params(at) == {"q": ["低保"]}
+    expected = engine.search("低保", limit=10)
+    assert card_titles(at) == [html.escape(hit.title) for hit in expected.hits]
+    assert f"找到 <b>{expected.total}</b> 个段落" in summary(at) and "毫秒" in summary(at)
+    assert {"青岛", "烟台", "聊城"} <= set(card_cities(at))
+    assert all("<mark>" in card for card in cards(at))
+    first = expected.hits[0]
+    assert first.highlight in cards(at)[0]
+    assert " › ".join(html.escape(s) for s in first.section) in cards(at)[0]
+    assert f"{first.city} · {first.date} · {html.escape(first.source)}" in cards(at)[0]
+
+
+def test_each_card_offers_the_cited_passage_and_a_gbt7714_reference(open_app, engine):
+    at = open_app(q="低保")
+    expected = engine.search("低保", limit=10).hits
+    codes = [c.value for c in at.code]
+    for hit in expected:
+        assert hit.citation in codes
+        assert hit.reference in codes
+        assert hit.citation.startswith(hit.passage) and f"《{hit.title}》" in hit.citation
+
+
+def test_thesaurus_expansions_are_shown_and_can_be_switched_off(open_app, engine):
+    response = engine.search("低保", limit=0)
+    assert response.expansions, "the thesaurus should expand 低保"
+    at = open_app(q="低保")
+    assert any(f"已同时搜索：{'、'.join(response.expansions)}" in c.value for c in at.caption)
+    at.button(key="exact_on").click().run()
+    assert params(at) == {"q": ["低保"], "exact": ["1"]}
+    assert not any("已同时搜索" in c.value for c in at.caption)
+    exact = engine.search("低保", limit=0, exact=True)
+    assert f"找到 <b>{exact.total}</b> 个段落" in summary(at)
+
+
+def test_engine_notices_and_partial_matches_are_shown(open_app, engine):
+    response = engine.search('"城市低保', limit=0)
+    assert response.notices
+    at = open_app(q='"城市低保')
+    infos = [i.value.replace("\\", "") for i in at.info]
+    for notice in response.notices:
+        assert notice in infos
+    relaxed = engine.search("低保 火星", limit=0)
+    assert relaxed.relaxed
+    assert "含只匹配部分检索词的结果" in summary(open_app(q="低保 火星"))
+    assert "含只匹配部分检索词的结果" not in summary(open_app(q="低保"))
+
+
+def test_traditional_document_is_shown_in_its_own_script(open_app):
+    at = open_app(q="养老服务", type="政策文件")
+    assert cards(at)
+    assert all("青島市民政事業高質量發展實施方案" in card for card in cards(at))
+    assert any("<mark>養老服務</mark>" in card for card in cards(at))
+
+
+# -- facets ---------------------------------------------------------------------------
+
+
+def test_facets_show_the_engines_counts(open_app, engine):
+    at = open_app(q="低保")
+    response = engine.search("低保", limit=0)
+    for facet in ("city", "year", "doc_type"):
+        assert facet_labels(at, facet) == {str(b["value"]): (b["count"], False) for b in response.facets[facet]}
+
+
+def test_checking_a_city_filters_results_and_keeps_disjunctive_counts(open_app, engine):
+    at = open_app(q="低保")
+    at.sidebar.checkbox(key="facet:city:烟台").check().run()
+    assert not at.exception
+    assert params(at) == {"q": ["低保"], "city": ["烟台"]}
+    assert set(card_cities(at)) == {"烟台"}
+    response = engine.search("低保", cities=["烟台"], limit=0)
+    assert f"找到 <b>{response.total}</b> 个段落" in summary(at)
+    cities = facet_labels(at, "city")
+    assert cities["烟台"][1] is True
+    # Disjunctive: the other cities keep their counts and can be added.
+    assert {"青岛", "聊城"} <= set(cities)
+    at.sidebar.checkbox(key="facet:city:聊城").check().run()
+    assert params(at)["city"] == ["烟台", "聊城"]
+    assert set(card_cities(at)) == {"烟台", "聊城"}
+    at.sidebar.checkbox(key="facet:city:烟台").uncheck().run()
+    assert params(at) == {"q": ["低保"], "city": ["聊城"]}
+    assert set(card_cities(at)) == {"聊城"}
+
+
+def test_url_parameters_seed_the_search_filters_and_widgets(open_app, engine):
+    at = open_app(q="养老", city=["烟台", "聊城"], year="2025")
+    expected = engine.search("养老", cities=["烟台", "聊城"], years=[2025], limit=10)
+    assert card_titles(at) == [html.escape(hit.title) for hit in expected.hits]
+    assert set(card_cities(at)) <= {"烟台", "聊城"}
+    assert at.text_input(key="query_input").value == "养老"
+    assert at.sidebar.checkbox(key="facet:city:烟台").value is True
+    assert at.sidebar.checkbox(key="facet:city:聊城").value is True
+    assert at.sidebar.checkbox(key="facet:year:2025").value is True
+    assert at.sidebar.checkbox(key="facet:city:青岛").value is False
+
+
+def test_a_new_query_keeps_filters_and_returns_to_page_one(open_app):
+    at = open_app(q="养老服务", city="青岛", page="2")
+    at.text_input(key="query_input").input("养老").run()
+    assert params(at) == {"q": ["养老"], "city": ["青岛"]}
+
+
+def test_clearing_filters(open_app):
+    at = open_app(q="低保", city="烟台", year="2025")
+    at.sidebar.button(key="clear_filters").click().run()
+    assert params(at) == {"q": ["低保"]}
+    assert {"青岛", "烟台", "聊城"} <= set(card_cities(at))
+
+
+# -- paging ---------------------------------------------------------------------------
+
+
+def test_results_come_ten_to_a_page(open_app, engine):
+    total = engine.search("养老服务", limit=0).total
+    assert total > 10
+    at = open_app(q="养老服务")
+    assert card_ranks(at) == list(range(1, 11))
+    assert "第 1 / 2 页" in summary(at)
+    at.pagination(key="page_input").select(2).run()
+    assert params(at) == {"q": ["养老服务"], "page": ["2"]}
+    expected = engine.search("养老服务", limit=10, offset=10)
+    assert card_ranks(at) == [hit.rank for hit in expected.hits] and card_ranks(at)[0] == 11
+    assert "第 2 / 2 页" in summary(at)
+
+
+def test_page_from_the_url_and_a_page_past_the_end(open_app):
+    assert card_ranks(open_app(q="养老服务", page="2"))[0] == 11
+    at = open_app(q="养老服务", page="99")
+    assert card_ranks(at)[0] == 11
+    assert at.pagination(key="page_input").value == 2
+    assert card_ranks(open_app(q="养老服务", page="abc"))[0] == 1
+
+
+# -- context --------------------------------------------------------------------------
+
+
+def test_a_card_opens_on_the_passages_around_it(open_app, engine):
+    at = open_app(q="低保")
+    hit = engine.search("低保", limit=1).hits[0]
+    around = engine.passages(hit.doc_id, "低保", around=hit.order, window=2)
+    context = at.expander[0]
+    assert context.label == "阅读上下文"
+    text = " ".join(m.value for m in context.markdown)
+    marked = [p for p in around if p.is_hit]
+    assert len(marked) == 1 and marked[0].highlight in text
+    assert text.count("ctx-hit") == 1
+    for passage in around:
+        assert passage.highlight in text
+
+
+def test_read_the_whole_document(open_app, engine):
+    at = open_app(q="低保")
+    hit = engine.search("低保", limit=1).hits[0]
+    at.expander[0].button[0].click().run()
+    assert not at.exception
+    whole = [m.value for m in at.markdown if m.value.startswith('<div class="doc-view">')]
+    assert len(whole) == 1
+    for passage in engine.passages(hit.doc_id, "低保"):
+        assert passage.highlight in whole[0]
+    assert whole[0].count("ctx-hit") == 1
+
+
+# -- states ---------------------------------------------------------------------------
+
+
+def test_no_results_says_what_to_try(open_app):
+    at = open_app(q="火星殖民 宇宙飞船")
+    assert not cards(at)
+    assert "没有找到与「火星殖民 宇宙飞船」匹配的段落" in at.warning[0].value
+    tips = " ".join(m.value for m in at.markdown)
+    assert "减少检索词" in tips and "简体或繁体" in tips
+
+
+def test_no_results_under_filters_offers_to_clear_them(open_app, engine):
+    at = open_app(q="低保", city="烟台", year="2024")
+    assert not cards(at)
+    unfiltered = engine.search("低保", limit=0).total
+    assert f"去掉筛选共有 **{unfiltered}** 个段落" in " ".join(m.value for m in at.markdown)
+    # The selected year has no matches now but can still be unchecked.
+    assert facet_labels(at, "year")["2024"] == (0, True)
+    at.button(key="clear_filters_empty").click().run()
+    assert params(at) == {"q": ["低保"]}
+    assert cards(at)
+
+
+def test_malformed_query_shows_the_engines_message(open_app, engine):
+    from indexer.query import QueryError
+
+    with pytest.raises(QueryError) as raised:
+        engine.search("-低保")
+    at = open_app(q="-低保")
+    assert not cards(at)
+    assert str(raised.value).rstrip("。") in at.error[0].value.replace("\\", "")
+
+
+def test_missing_index_says_how_to_build_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(tmp_path / "nothing-here"))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "还没有可用的索引" in at.error[0].value and "policy-search index" in at.error[0].value
+
+
+# -- security -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_index(tmp_path_factory) -> Path:
+    """An index of one document whose title, source and text carry HTML that would run if not escaped."""
+    root = tmp_path_factory.mktemp("hostile")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.txt").write_text(
+        f"烟台市低保通知\n\n一、低保标准{XSS_SCRIPT}\n\n烟台市城乡低保标准提高。{XSS_SCRIPT}低保对象按月领取。{XSS_IMG}\n",
+        encoding="utf-8",
+    )
+    (corpus / "manifest.toml").write_text(
+        '[[document]]\nfile = "hostile.txt"\n'
+        f'title = "{XSS_SCRIPT}烟台低保通知{XSS_IMG}"\ncity = "烟台"\ndate = "2025-01-02"\nyear = 2025\n'
+        f'source = "{XSS_IMG}"\ndoc_type = "政策文件"\n',
+        encoding="utf-8",
+    )
+    build_index([corpus], root / "index")
+    return root / "index"
+
+
+def test_html_in_documents_is_shown_as_text(hostile_index, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(hostile_index))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["q"] = "低保"
+    at.run()
+    assert not at.exception
+    assert cards(at)
+    rendered = [m.value for m in at.markdown] + [m.value for m in at.sidebar.markdown]
+    for value in rendered:
+        assert "<script" not in value.lower() and "<img" not in value.lower(), value
+    everything = " ".join(rendered)
+    assert html.escape(XSS_SCRIPT) in everything and html.escape(XSS_IMG) in everything
+    # The copyable citation is plain text: it keeps the characters as written.
+    assert any(XSS_SCRIPT in c.value for c in at.code)
+    # Context and whole document escape it too.
+    at.expander[0].button[0].click().run()
+    for value in [m.value for m in at.markdown]:
+        assert "<script" not in value.lower() and "<img" not in value.lower(), value

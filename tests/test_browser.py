@@ -1,0 +1,294 @@
+"""End to end in a real browser: Playwright drives Debian's Chromium against ``streamlit run``.
+
+Playwright cannot download its own browsers here, so it launches the system
+Chromium (``apt-get install -y chromium fonts-noto-cjk``). Without it these
+tests skip, except under CI (``CI`` set), where a missing browser fails.
+Screenshots land in ``tests/artifacts/`` (not committed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+from indexer.building import build_index
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "search_app" / "app.py"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+SENTINEL = "剪贴板哨兵：尚未复制"
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so the browser tests must run)")
+    pytest.skip(reason)
+
+
+def _chromium() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    _unavailable("Chromium is not installed: run `apt-get install -y chromium fonts-noto-cjk` to run the browser tests")
+
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # reported by the `browser` fixture, as a skip (or a failure under CI)
+    expect = sync_playwright = None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    if sync_playwright is None:
+        _unavailable("Playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(index_dir: Path, name: str):
+    """``streamlit run`` on a free localhost port, serving ``index_dir``; yields the base URL.
+
+    The server's output goes to ``tests/artifacts/streamlit-<name>.log``.
+    """
+    port = _free_port()
+    env = dict(os.environ, POLICY_SEARCH_INDEX=str(index_dir), PYTHONUNBUFFERED="1")
+    log = open(ARTIFACTS / f"streamlit-{name}.log", "w", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {process.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer /_stcore/health within 60 s; see {log.name}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(index_dir):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(index_dir, "app") as base:
+        yield base
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+# -- helpers that read the page as a reader sees it -----------------------------------------
+
+
+def wait_for_results(page, expected_cities: set[str] | None = None, timeout: float = 30_000) -> None:
+    """Wait until result cards are shown (and, if given, exactly from ``expected_cities``) and the run is over."""
+    page.wait_for_function(
+        """(expected) => {
+            const metas = [...document.querySelectorAll('.hit .hit-meta')];
+            if (!metas.length) return false;
+            const app = document.querySelector('[data-testid="stApp"]');
+            if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+            if (!expected) return true;
+            const cities = new Set(metas.map(m => m.textContent.split(' · ')[0].trim()));
+            return cities.size === expected.length && expected.every(c => cities.has(c));
+        }""",
+        arg=sorted(expected_cities) if expected_cities else None, timeout=timeout,
+    )
+    page.wait_for_timeout(300)
+
+
+def card_cities(page) -> set[str]:
+    return {text.split(" · ")[0].strip() for text in page.locator(".hit .hit-meta").all_inner_texts()}
+
+
+def card_titles(page) -> list[str]:
+    return page.locator(".hit .hit-title").all_inner_texts()
+
+
+def url_params(page) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.evaluate("location.href")).query)
+
+
+def search(page, app_url: str, query: str) -> None:
+    page.goto(app_url)
+    box = page.get_by_placeholder("输入检索词后按回车")
+    box.wait_for(timeout=30_000)
+    box.fill(query)
+    box.press("Enter")
+
+
+def facet(page, label: str):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(has_text=label)
+
+
+# -- the reader's path -------------------------------------------------------------------------
+
+
+def test_search_filter_copy_and_reload(page, app_url):
+    # Type 低保 and press Enter: highlighted passages from all three cities.
+    search(page, app_url, "低保")
+    wait_for_results(page)
+    assert {"青岛", "烟台", "聊城"} <= card_cities(page)
+    assert page.locator(".hit-passage mark").count() > 0
+    assert set(page.locator(".hit-passage mark").all_inner_texts()) & {"低保", "最低生活保障"}
+    assert url_params(page) == {"q": ["低保"]}
+    assert page.locator(".vega-embed").count() == 1, "the city × year chart is beside the results"
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+    # Click the 烟台 facet: only 烟台 remains, and the address says so.
+    facet(page, "烟台").locator("label").click()
+    page.wait_for_url(lambda url: "city=" in url)
+    wait_for_results(page, {"烟台"})
+    assert card_cities(page) == {"烟台"}
+    assert url_params(page) == {"q": ["低保"], "city": ["烟台"]}
+
+    # Copy the first card's passage with its citation, and read the clipboard back.
+    page.evaluate("text => navigator.clipboard.writeText(text)", SENTINEL)
+    first_passage = page.locator(".hit-passage").first.inner_text()
+    first_title = page.locator(".hit .hit-title").first.inner_text().split(".", 1)[1].strip()
+    code = page.locator('[data-testid="stCode"]').first
+    code.hover()
+    code.locator('button[aria-label="Copy to clipboard"]').click()
+    page.wait_for_function("sentinel => navigator.clipboard.readText().then(t => t !== sentinel)", arg=SENTINEL,
+                           timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert first_passage in copied
+    assert f"《{first_title}》" in copied
+    page.screenshot(path=str(ARTIFACTS / "search-yantai.png"), full_page=True)
+
+    # Reload the address: the same search, filter and results.
+    titles = card_titles(page)
+    page.reload()
+    wait_for_results(page, {"烟台"})
+    assert card_titles(page) == titles
+    expect(page.get_by_placeholder("输入检索词后按回车")).to_have_value("低保")
+    expect(facet(page, "烟台").locator("input")).to_be_checked()
+    assert not page.dialogs
+
+
+def test_back_button_returns_to_the_previous_search(page, app_url):
+    search(page, app_url, "低保")
+    wait_for_results(page)
+    unfiltered = card_titles(page)
+    facet(page, "聊城").locator("label").click()
+    page.wait_for_url(lambda url: "city=" in url)
+    wait_for_results(page, {"聊城"})
+    page.go_back()
+    page.wait_for_url(lambda url: "city=" not in url)
+    wait_for_results(page, {"青岛", "烟台", "聊城"})
+    assert card_titles(page) == unfiltered
+    expect(facet(page, "聊城").locator("input")).not_to_be_checked()
+    page.go_forward()
+    wait_for_results(page, {"聊城"})
+    expect(facet(page, "聊城").locator("input")).to_be_checked()
+
+
+def test_shared_link_with_page_and_whole_document_scrolled_to_the_hit(page, app_url):
+    page.goto(f"{app_url}/?q={quote('养老服务')}&page=2")
+    wait_for_results(page)
+    assert page.locator(".hit .hit-rank").first.inner_text().startswith("11")
+    page.get_by_text("阅读上下文").first.click()
+    read_all = page.get_by_role("button", name="阅读全文").first
+    read_all.wait_for()
+    read_all.click()
+    hit = page.locator('[role="dialog"] .doc-view .ctx-hit')
+    try:
+        hit.wait_for(timeout=15_000)
+        page.wait_for_timeout(500)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "document.png"))
+    view = page.locator('[role="dialog"] .doc-view').bounding_box()
+    box = hit.bounding_box()
+    assert view["y"] - 1 <= box["y"] < view["y"] + view["height"], "the hit passage is scrolled into view"
+
+
+# -- a hostile document ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile-browser")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.txt").write_text(
+        f"烟台市低保通知\n\n烟台市城乡低保标准提高。{XSS_SCRIPT}低保对象按月领取。{XSS_IMG}\n", encoding="utf-8")
+    (corpus / "manifest.toml").write_text(
+        f'[[document]]\nfile = "hostile.txt"\ntitle = "{XSS_SCRIPT}烟台低保通知"\ncity = "烟台"\nyear = 2025\n'
+        f'date = "2025-01-02"\nsource = "{XSS_IMG}"\n', encoding="utf-8")
+    build_index([corpus], root / "index")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(root / "index", "hostile") as base:
+        yield base
+
+
+def test_html_in_a_document_shows_as_text(browser, hostile_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    try:
+        page.goto(f"{hostile_url}/?q={quote('低保')}")
+        wait_for_results(page)
+        page.wait_for_timeout(500)
+        assert XSS_SCRIPT in page.locator(".hit-passage").first.inner_text()
+        assert XSS_SCRIPT in page.locator(".hit-title").first.inner_text()
+        assert XSS_IMG in page.locator(".hit-meta").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+        assert page.locator('img[src="x"]').count() == 0
+        assert page.locator(".hit script").count() == 0
+        assert not alerts
+    finally:
+        context.close()
