@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from indexer.script import to_simplified
 
 Span = tuple[int, int]
+SNIPPET_FALLBACK_CHARS = 120
 
 SENTENCE_ENDS = "。！？；!?;"
 _FRAGMENT = re.compile(rf"[^{SENTENCE_ENDS}]*(?:[{SENTENCE_ENDS}]+[”’」』）)]*|$)")
@@ -76,6 +77,15 @@ def best_fragments(text: str, spans: list[Span], top: int = 3) -> list[Fragment]
 
 def highlight(text: str, needles: list[str]) -> str:
     return format_html(text, match_spans(text, needles))
+
+
+def snippet(text: str, needles: list[str], top: int = 2, separator: str = "……") -> str:
+    """The best-matching sentences of ``text``, highlighted, for compact result lists."""
+    spans = match_spans(text, needles)
+    fragments = best_fragments(text, spans, top)
+    if not fragments:
+        return format_html(text, spans, 0, min(len(text), SNIPPET_FALLBACK_CHARS))
+    return separator.join(format_html(text, spans, f.start, f.end).strip() for f in fragments)
 
 
 def _merge(spans: list[Span]) -> list[Span]:

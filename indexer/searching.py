@@ -23,7 +23,7 @@ from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
 from indexer.facets import facet_counts
 from indexer.fields import SCHEMA_VERSION
-from indexer.highlight import highlight
+from indexer.highlight import highlight, snippet
 from indexer.query import QueryError, parse_query
 from indexer.querying import CompiledQuery, compile_query
 from indexer.ranking import Candidate, collapse_near_duplicates, rerank
@@ -51,6 +51,8 @@ class Hit:
     section: list[str]
     passage: str
     highlight: str
+    # The one or two sentences with most matches, highlighted: for compact lists.
+    snippet: str
     citation: str
     reference: str
     # Near-identical passages elsewhere, folded into this hit: [{"doc_id", "order"}].
@@ -215,6 +217,7 @@ class SearchEngine:
             title=meta.get("title", ""), city=meta.get("city", ""), year=meta.get("year"),
             date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
             section=section, passage=passage, highlight=highlight(passage, needles),
+            snippet=snippet(passage, needles),
             citation=citation(passage, meta, section), reference=gbt7714(meta),
             duplicates=candidate.duplicates,
         )
