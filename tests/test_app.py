@@ -292,12 +292,13 @@ def test_no_results_under_filters_offers_to_clear_them(open_app, engine):
     assert cards(at)
 
 
-def test_malformed_query_shows_the_engines_message(open_app, engine):
+@pytest.mark.parametrize("query", ["-低保", "（）"])
+def test_malformed_query_shows_the_engines_message(open_app, engine, query):
     from indexer.query import QueryError
 
     with pytest.raises(QueryError) as raised:
-        engine.search("-低保")
-    at = open_app(q="-低保")
+        engine.search(query)
+    at = open_app(q=query)
     assert not cards(at)
     assert str(raised.value).rstrip("。") in at.error[0].value.replace("\\", "")
 
