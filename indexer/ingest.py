@@ -177,10 +177,12 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
     characters = visible = cjk = 0
     for line in lines:
         inference.feed(line)
-        digest.update(line.encode("utf-8", errors="surrogatepass"))
-        digest.update(b"\n")
+        stripped = line.strip()
+        if stripped:  # blank lines and indentation differ between formats of one text
+            digest.update(stripped.encode("utf-8", errors="surrogatepass"))
+            digest.update(b"\n")
         characters += len(line)
-        visible += len(line.strip())
+        visible += len(stripped)
         if cjk < MIN_CJK_CHARS:
             cjk += len(_CJK.findall(line))
     if source.kind == "text" and source.replaced > tolerable_errors(characters):

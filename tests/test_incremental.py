@@ -16,7 +16,7 @@ from indexer.building import build_index
 from indexer.cli import main
 from indexer.searching import open_engine
 from indexer.updating import add_paths, remove_documents, update_index
-from ingest_support import EXTRA_CORPUS, PROJECT_ROOT, cli_command, notice, run_cli
+from ingest_support import EXTRA_CORPUS, PROJECT_ROOT, cli_command, notice, run_cli, write_docx
 
 SEED = PROJECT_ROOT / "corpus"
 
@@ -135,22 +135,24 @@ def test_the_same_content_twice_is_indexed_once_and_reported(small, capsys):
     corpus, index_dir = small
     original = (corpus / "qingdao.txt").read_text(encoding="utf-8")
     (corpus / "copy-utf8.txt").write_text(original, encoding="utf-8")
-    (corpus / "copy-gbk.txt").write_bytes(original.replace("\n", "\r\n").encode("gb18030"))
+    (corpus / "copy-gbk.txt").write_bytes(original.replace("\n", "\r\n\r\n").encode("gb18030"))
+    write_docx(corpus / "copy-word.docx", [("", line) for line in original.splitlines()])
     code, out, err = run(capsys, "index", "--update", "--index-dir", index_dir, "--quiet")
-    assert code == 0 and "新增 0 篇" in out and "其中重复 2 个" in out
-    assert "copy-utf8.txt：内容与已索引的 qingdao 相同" in err and "copy-gbk.txt：内容与已索引的 qingdao 相同" in err
+    assert code == 0 and "新增 0 篇" in out and "其中重复 3 个" in out
+    for name in ("copy-utf8.txt", "copy-gbk.txt", "copy-word.docx"):
+        assert f"{name}：内容与已索引的 qingdao 相同" in err
     assert set(records(index_dir)) == {"qingdao", "yantai", "weifang"}
     assert doc_ids_for(open_engine(index_dir), "标记qingdao") == ["qingdao"]
 
     # with the original gone, one copy takes its place (once)
     (corpus / "qingdao.txt").unlink()
     summary = update_index(index_dir)
-    assert summary.removed == ["qingdao"] and len(summary.added) == 1 and len(summary.duplicates) == 1
+    assert summary.removed == ["qingdao"] and len(summary.added) == 1 and len(summary.duplicates) == 2
     assert len(doc_ids_for(open_engine(index_dir), "标记qingdao")) == 1
 
     # a full build reports the duplicate too
     rebuilt = build_index([corpus], index_dir)
-    assert rebuilt.documents == 3 and len(rebuilt.duplicates) == 1
+    assert rebuilt.documents == 3 and len(rebuilt.duplicates) == 2
 
 
 def test_several_corpora_each_document_remembers_its_own(tmp_path, capsys):
