@@ -150,6 +150,13 @@ def wait_for_results(page, expected_cities: set[str] | None = None, timeout: flo
     page.wait_for_timeout(300)
 
 
+def wait_until_idle(page, timeout: float = 30_000) -> None:
+    """Wait until no script run is under way (Streamlit marks the app root with its run state)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'",
+        timeout=timeout)
+
+
 def card_cities(page) -> set[str]:
     return {text.split(" · ")[0].strip() for text in page.locator(".hit .hit-meta").all_inner_texts()}
 
@@ -243,13 +250,14 @@ def test_shared_link_with_page_and_whole_document_scrolled_to_the_hit(page, app_
     page.get_by_text("阅读上下文").first.click()
     read_all = page.get_by_role("button", name="阅读全文").first
     read_all.wait_for()
+    wait_until_idle(page)
     read_all.click()
     hit = page.locator('[role="dialog"] .doc-view .ctx-hit')
     try:
-        hit.wait_for(timeout=15_000)
+        hit.wait_for(timeout=30_000)
         page.wait_for_timeout(500)
     finally:
-        page.screenshot(path=str(ARTIFACTS / "document.png"))
+        page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
     view = page.locator('[role="dialog"] .doc-view').bounding_box()
     box = hit.bounding_box()
     assert view["y"] - 1 <= box["y"] < view["y"] + view["height"], "the hit passage is scrolled into view"
