@@ -29,7 +29,7 @@ from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.building import BuildSummary, absolute, index_files, index_meta, open_writer, remove_orphans
 from indexer.fields import SCHEMA_VERSION, make_schema
 from indexer.ingest import Manifests, Skipped, curated_hash, file_hash, scan
-from indexer.readers import UnreadableFile, check_file, supported
+from indexer.readers import UnreadableFile, check_file, file_format
 
 
 class IndexOutdated(Exception):
@@ -87,8 +87,8 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
     """Bring the index in line with its corpora (and ``corpus_dirs``, which it then tracks too).
 
     Only new, changed and deleted files are read. A corpus directory that has
-    gone missing is reported and its documents are kept. Without an index,
-    builds one from ``corpus_dirs``.
+    gone missing is reported and its documents are kept. Raises
+    ``store.IndexMissing`` when there is no index (the CLI then builds one).
     """
     started = time.perf_counter()
     given = [absolute(c) for c in corpus_dirs or []]
@@ -134,10 +134,9 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
                 continue
             if any(_within(path, corpus) for corpus in missing_corpora):
                 continue
-            if Path(path).exists() and path in excluded:
-                continue  # removed by the user; gone already
             plan.delete.append(record["doc_id"])
         plan.files = [name for name in plan.files if Path(name).exists()]
+        plan.excluded = [name for name in plan.excluded if Path(name).exists()]  # deleted since: forget
         summary.skipped.extend(manifests.errors)
         _apply(index_dir, live, meta, records, plan, summary, show_progress)
     summary.seconds = round(time.perf_counter() - started, 3)
@@ -167,10 +166,9 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
             given = absolute(given)
             home = corpus or _tracked_corpus(given, plan.corpora)
             if given.is_dir():
-                if home is None:
-                    home = given
-                if str(home) not in plan.corpora:
-                    plan.corpora.append(str(home))
+                home = home or given
+                if _tracked_corpus(given, plan.corpora) is None:  # scanned by later updates from now on
+                    plan.corpora.append(str(given))
                     plan.tracking_changed = True
                 files = []
                 for item in scan(given):
@@ -181,10 +179,7 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
             else:
                 try:
                     check_file(given)
-                    if not supported(given):
-                        from indexer.readers import file_format
-
-                        file_format(given)  # raises with the reason
+                    file_format(given)  # an unsupported type raises with the reason
                 except UnreadableFile as error:
                     summary.skipped.append(Skipped(str(given), str(error)))
                     continue
