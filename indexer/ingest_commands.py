@@ -100,11 +100,15 @@ def document_line(document: dict) -> str:
         source = PROVENANCE_LABELS.get(provenance.get(name, ""), provenance.get(name, "?"))
         return f"{label}={shown or '—'}({source})"
 
+    if document.get("date") or not document.get("year"):
+        date = value("date", "日期")
+    else:  # no date, but a year: show the year, with where it came from
+        date = value("year", "日期", f"{document['year']}年")
     fields = [
         document["doc_id"],
         value("title", "标题", f"《{document.get('title', '')}》"),
         value("city", "城市"),
-        value("date", "日期", document.get("date") or document.get("year")),
+        date,
         value("doc_type", "类型"),
         f"段落={document.get('passages', 0)}",
         f"语料={_short_path(document.get('corpus', ''))}",
