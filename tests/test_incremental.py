@@ -224,7 +224,7 @@ def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, comm
     corpus, index_dir = small
     batch = corpus / "batch" if command == "update" else tmp_path / "incoming"
     batch.mkdir()
-    slow_batch(batch, 40)
+    slow_batch(batch, 60)
     old = live(index_dir)
     engine = open_engine(index_dir)
     expected = [(h.doc_id, h.order) for h in engine.search("养老", limit=100).hits]
@@ -238,7 +238,7 @@ def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, comm
             assert process.poll() is None, "the update ended before it could be interrupted"
             assert time.monotonic() < deadline, "the update never started a new generation"
             time.sleep(0.01)
-        time.sleep(0.5)  # into the documents, far from done
+        time.sleep(0.3)  # into the documents, far from done
         assert process.poll() is None, "the update finished before it could be interrupted"
         os.kill(process.pid, signal.SIGKILL)
         assert process.wait(timeout=10) == -signal.SIGKILL
@@ -255,9 +255,9 @@ def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, comm
 
     # the lock died with the process; the next run finishes the job and clears the leftover
     later = update_index(index_dir) if command == "update" else add_paths(index_dir, [batch])
-    assert len(later.added) == 40
+    assert len(later.added) == 60
     assert not any(g.exists() for g in abandoned)
-    assert doc_ids_for(engine, "批量标记039") == ["batch039"]
+    assert doc_ids_for(engine, "批量标记059") == ["batch059"]
     engine.close()
 
 
