@@ -53,11 +53,6 @@ _WORD_START = re.compile(r"^[0-9A-Za-z\u3400-\u9fff”’》）)」』，,、。
 _STRUCTURAL_START = re.compile(r"^(?:#|\*\*|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.．](?!\d))")
 
 
-def clean_lines(text: str) -> list[str]:
-    """The article's non-empty lines, chrome removed, broken paragraphs re-joined."""
-    return list(iter_clean_lines(split_lines(text)))
-
-
 def split_lines(text: str) -> list[str]:
     """Lines as every reader delimits them: at \\r\\n, \\r or \\n (nothing else)."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -68,10 +63,16 @@ MAX_JOINED_CHARS = 20_000
 
 
 def iter_clean_lines(lines: Iterable[str]) -> Iterator[str]:
-    """:func:`clean_lines` over lines as they are read, holding one paragraph at a time.
+    """The article's non-empty lines, read as they come, holding one paragraph at a time.
 
-    The same steps in one pass: garbage runs out, trailer cut (see
-    :func:`_cut_trailer`), chrome out, broken paragraphs re-joined.
+    In one pass: garbage runs out; everything from the first trailer marker
+    that follows some article text cut (recommended-headline blocks can be far
+    longer than the article, so the marker is judged by the text before it,
+    not by line count); chrome out; a paragraph that a layout split
+    mid-sentence (退休人员基 / 本养老金) re-joined — a line is a broken
+    paragraph's first half when it stops on a word character and is either
+    too long to be a heading or leaves a quote or bracket open, and the next
+    line continues it rather than starting a heading.
     """
     text_before = 0
     pending: str | None = None
@@ -97,36 +98,6 @@ def iter_clean_lines(lines: Iterable[str]) -> Iterator[str]:
 def is_chrome(line: str) -> bool:
     """Page furniture, photo captions and bylines: not part of the article's body."""
     return bool(_CHROME_LINE.match(line) or _CAPTION.match(line) or _BYLINE.match(line))
-
-
-def _cut_trailer(lines: list[str]) -> list[str]:
-    """Drop everything from the first trailer marker that follows some article text.
-
-    Recommended-headline blocks can be far longer than the article, so the
-    marker's position is judged by the text before it, not by line count.
-    """
-    text_before = 0
-    for index, line in enumerate(lines):
-        if text_before >= MIN_ARTICLE_CHARS and _TRAILER_START.match(line):
-            return lines[:index]
-        text_before += len(line)
-    return lines
-
-
-def _join_broken_paragraphs(lines: list[str]) -> list[str]:
-    """Re-join a paragraph that a layout split mid-sentence (退休人员基 / 本养老金).
-
-    A line is a broken paragraph's first half when it stops on a word
-    character and is either too long to be a heading or leaves a quote or
-    bracket open; the next line must continue it rather than start a heading.
-    """
-    joined: list[str] = []
-    for line in lines:
-        if joined and _continues(joined[-1], line):
-            joined[-1] += line
-        else:
-            joined.append(line)
-    return joined
 
 
 def _continues(previous: str, line: str) -> bool:
