@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(commands, _index_dir_option)
 
     search = commands.add_parser("search", help="检索段落")
-    search.add_argument("query", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
+    search.add_argument("query", nargs="?", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
+    search.add_argument("--batch", type=Path, metavar="FILE",
+                        help="每行一个检索式，在一个进程里逐个检索；配合 --json 每行输出一个带 took_ms 的 JSON 对象")
     search.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
     search.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
     search.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
@@ -90,6 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--exact", action="store_true", help="不使用同义词扩展")
     _index_dir_option(evaluate)
     evaluate.set_defaults(handler=run_eval)
+
+    bench = commands.add_parser("bench", help="性能基准：建索引吞吐、查询延迟、冷启动、内存（与纯 jieba 分词对比）")
+    bench.add_argument("--sizes", default="10000,100000", help="合成语料的段落数，逗号分隔（默认 10000,100000）")
+    bench.add_argument("--million", action="store_true", help="再测 1,000,000 个段落")
+    bench.add_argument("--baseline", action="store_true", help="同时测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置）")
+    bench.add_argument("--out", type=Path, default=Path("benchmarks/out"), help="结果目录（latest.json、latest.md）")
+    bench.add_argument("--corpus", action="append", type=Path, help="抽样的语料目录，可重复（默认 corpus/ 和 ../shared/extra-corpus/*）")
+    bench.add_argument("--rounds", type=int, default=3, help="查询组合重复的轮数（默认 3）")
+    bench.add_argument("--seed", type=int, default=6)
+    bench.set_defaults(handler=run_bench)
 
     analyze = commands.add_parser("analyze", help="显示一段文字的分词结果")
     analyze.add_argument("text")
@@ -133,9 +145,15 @@ def run_index(args) -> int:
 def run_search(args) -> int:
     from indexer.searching import open_engine
 
+    if args.batch is None and args.query is None:
+        raise UserError("请给出检索式，或用 --batch FILE 从文件读取（每行一个）。")
+    if args.batch is not None and not args.batch.is_file() and str(args.batch) != "-":
+        raise UserError(f"找不到检索式文件：{args.batch}")
     engine = open_engine(args.index_dir)
     for warning in engine.warnings:
         print(f"提示：{warning}", file=sys.stderr)
+    if args.batch is not None:
+        return run_batch(engine, args)
     response = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type,
                              limit=args.limit, offset=args.offset, exact=args.exact)
     if args.json:
@@ -155,6 +173,54 @@ def run_search(args) -> int:
         if hit.section:
             print("    " + " › ".join(hit.section))
         print("    " + html.unescape(hit.highlight.replace("<mark>", "【").replace("</mark>", "】")))
+    return 0
+
+
+def run_batch(engine, args) -> int:
+    """One query per line, one process; a line that fails gives an object with ``error``, not a stop."""
+    handle = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8-sig")
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            query = line.strip()
+            if not query:
+                continue
+            try:
+                response = engine.search(query, cities=args.city, years=args.year, doc_types=args.doc_type,
+                                         limit=args.limit, offset=args.offset, exact=args.exact)
+            except Exception as error:  # noqa: BLE001 - one bad line must not end the batch
+                message = str(error) if isinstance(error, QueryError) else f"{type(error).__name__}: {error}"
+                record = {"line": number, "query": query, "error": message}
+            else:
+                record = {"line": number, **response.to_dict()} if args.json else None
+                if record is None:
+                    print(f"{number}\t{response.total}\t{response.took_ms:.1f} ms\t{query}")
+                    continue
+            if args.json:
+                json.dump(record, sys.stdout, ensure_ascii=False)
+                sys.stdout.write("\n")
+            else:
+                print(f"{number}\t错误：{record['error']}\t{query}")
+            sys.stdout.flush()
+    return 0
+
+
+def run_bench(args) -> int:
+    from indexer import bench
+
+    try:
+        sizes = bench.parse_sizes(args.sizes)
+    except ValueError as error:
+        raise UserError(f"--sizes 无效：{error}") from None
+    if args.million and bench.MILLION not in sizes:
+        sizes.append(bench.MILLION)
+    missing = [str(c) for c in args.corpus or [] if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    report = bench.run(sizes, args.out, baseline=args.baseline, corpus_dirs=args.corpus, seed=args.seed,
+                       rounds=max(1, args.rounds), log=lambda message: print(message, file=sys.stderr))
+    print(report["markdown"])
+    if args.out is not None:
+        print(f"结果已写入 {args.out / 'latest.json'} 和 {args.out / 'latest.md'}", file=sys.stderr)
     return 0
 
 
