@@ -43,7 +43,10 @@ def current_generation(index_dir: Path) -> Path:
 
 
 def new_generation(index_dir: Path) -> Path:
-    path = index_dir / GENERATIONS / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    # Names sort by creation time (prune keeps the newest), also for builds less than a second apart.
+    now = time.time_ns()
+    stamp = time.strftime('%Y%m%dT%H%M%S', time.localtime(now // 10**9))
+    path = index_dir / GENERATIONS / f"{stamp}-{now % 10**9:09d}-{os.getpid()}"
     path.mkdir(parents=True)
     return path
 

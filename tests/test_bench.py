@@ -52,3 +52,91 @@ def test_batch_search_one_json_object_per_line(cli, tmp_path):
     assert "error" in records[1] and "hits" not in records[1]
     for record in (records[0], records[2]):
         assert record["took_ms"] >= 0 and record["total"] > 0 and record["hits"]
+
+
+# -- the fast writer (indexer/parallel.py) is exact: same words, same index content --------------
+
+def _seed_rows(corpus_dir):
+    from indexer.building import passage_fields
+
+    return [fields for document in bench.load_sources([corpus_dir]) for fields in passage_fields(document)]
+
+
+def test_fast_cut_segments_exactly_like_jieba(corpus_dir):
+    from indexer.analysis import segmenter
+    from indexer.parallel import FastCut
+    from indexer.script import to_simplified
+
+    jieba = segmenter()
+    texts = [row["content"] for row in _seed_rows(corpus_dir)]
+    texts += [to_simplified(t) for t in texts] + ["ABC def 12 3x C++ a.b_c%d -- \r\n\t 繁體字 ℃ e-mail 2025年 养老服务"]
+    cut = FastCut(jieba)
+    assert all(list(cut(t)) == list(jieba.cut(t, HMM=False)) for t in texts)
+
+
+def _index_content(index_dir):
+    from whoosh import index as whoosh_index
+
+    reader = whoosh_index.open_dir(str(index_dir)).reader()
+    stored = list(reader.all_stored_fields())
+    order = sorted(range(len(stored)), key=lambda d: (stored[d]["doc_id"], stored[d]["order"]))
+    rank = {docnum: i for i, docnum in enumerate(order)}
+    postings = {}
+    for fieldname, text in reader.all_terms():
+        matcher = reader.postings(fieldname, text)
+        found = []
+        while matcher.is_active():
+            found.append((rank[matcher.id()], matcher.weight(), matcher.value()))
+            matcher.next()
+        info = reader.term_info(fieldname, text)
+        postings[(fieldname, text)] = (sorted(found), info.weight(), info.doc_frequency(), info.min_length(),
+                                       info.max_length(), info.max_weight())
+    lengths = {f: [reader.doc_field_length(d, f) for d in order] for f in ("content", "grams", "title", "section")}
+    columns = {c: [list(reader.column_reader(c))[d] for d in order] for c in ("doc_id", "order", "city", "year", "date")}
+    return [stored[d] for d in order], postings, lengths, columns
+
+
+def test_fast_and_parallel_writers_write_what_whoosh_writes(corpus_dir, tmp_path):
+    from whoosh import index as whoosh_index
+
+    from indexer import parallel
+    from indexer.fields import make_schema
+
+    rows = _seed_rows(corpus_dir) * 3
+    contents = []
+    for name, make in (("whoosh", lambda ix: ix.writer()), ("fast", parallel.FastSegmentWriter),
+                       ("parallel", lambda ix: parallel.open_writer(ix, procs=2, batch=50, parallel_min=100))):
+        path = tmp_path / name
+        path.mkdir()
+        index = whoosh_index.create_in(str(path), make_schema())
+        writer = make(index)
+        for fields in rows:
+            writer.add_document(**fields)
+        writer.commit()
+        contents.append(_index_content(path))
+    assert len(whoosh_index.open_dir(str(tmp_path / "parallel"))._segments()) == 2
+    assert contents[0] == contents[1] == contents[2]
+
+
+def test_block_writer_matches_the_codec_byte_for_byte(corpus_dir, tmp_path):
+    from whoosh import index as whoosh_index
+
+    from indexer import parallel
+    from indexer.fields import make_schema
+
+    rows = _seed_rows(corpus_dir) * 2  # enough postings for several blocks, compressed and not
+    files = []
+    for term_writer in (parallel._write_term, parallel.codec_write_term):
+        path = tmp_path / term_writer.__name__
+        path.mkdir()
+        index = whoosh_index.create_in(str(path), make_schema())
+        writer = parallel.FastSegmentWriter(index)
+        writer.write_term = term_writer
+        for fields in rows:
+            writer.add_document(**fields)
+        writer.commit()
+        index = whoosh_index.open_dir(str(path))
+        segment = index._segments()[0]
+        storage = segment.open_compound_file(index.storage)
+        files.append({name.split(".", 1)[1]: storage.open_file(name).read() for name in storage.list()})
+    assert files[0] == files[1]

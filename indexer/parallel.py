@@ -1,0 +1,896 @@
+"""Fast index writing: postings grouped by term in memory, written block by block, on every core.
+
+Whoosh's ``SegmentWriter`` spends most of a build outside jieba: every
+posting is a tuple pickled into a sorting pool, pickled again into a run file,
+read back, merged, and written with a lookup of the document's field length
+per posting, and the analyzers pass Token objects through generator chains.
+:class:`FastSegmentWriter` writes the same segment (``W3Codec``: the same
+files, posting blocks, term infos, lengths, stored fields and columns; any
+Whoosh reader opens it) from postings kept grouped by term in compact arrays,
+with Python work per block rather than per posting, and it analyses the two
+text layers with direct paths that produce exactly the configured analyzers'
+terms and positions (compared with them on the first values of every writer;
+on a difference the analyzer is used). :class:`FastCut` is jieba's HMM-free
+segmentation, same words, about twice as fast.
+
+:class:`ParallelWriter` is what builds and updates use (:func:`open_writer`):
+a ``FastSegmentWriter`` that, once a build reaches ``PARALLEL_MIN_DOCS``
+passages, hands batches round-robin to one worker process per core (forked:
+jieba's dictionary is shared, not reloaded), each writing its own segment.
+The index then has one segment per worker; the order of documents is
+deterministic. Deletions and merges of existing segments (incremental
+updates) stay in the calling process, through Whoosh's own pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import sys
+import traceback
+from array import array
+from collections import Counter
+from functools import lru_cache
+from itertools import chain
+from math import log
+from operator import sub
+from pickle import dumps
+import zlib
+
+import jieba
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
+from whoosh.formats import Positions
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+from indexer import analysis
+from indexer.script import to_simplified
+
+# Passages a build must reach before worker processes start (below, one process is faster).
+PARALLEL_MIN_DOCS = 2_000
+# Passages per message to a worker.
+BATCH_DOCS = 200
+# Messages waiting per worker (bounds the memory of the hand-over).
+QUEUE_BATCHES = 8
+# A worker starts a new segment after this many passages (bounds a worker's memory).
+SEGMENT_DOCS = 150_000
+# The fast analysis paths are compared with the analyzers on this many values per field per writer.
+VERIFY_VALUES = 32
+
+# Blocks with fewer postings than this are written uncompressed (zlib's fixed cost per call is high;
+# at 32, a 100k-passage index is ~8% larger than compressing every block, and written ~15% faster).
+COMPRESS_MIN_POSTINGS = 32
+
+# A term at one position below this is stored as the position itself (see FastSegmentWriter).
+POSITION_LIMIT = 4096
+_BLOCK = 128
+
+
+def open_writer(index, procs: int | None = None, **kwargs) -> "ParallelWriter":
+    """The writer for a build: parallel once the build is large enough, one process below that."""
+    return ParallelWriter(index, procs=procs, **kwargs)
+
+
+def default_procs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# -- the direct analysis paths ------------------------------------------------
+
+_UNSEEN = object()
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+class FastCut:
+    """``jieba.Tokenizer.cut(sentence, HMM=False)``, the same words, about twice as fast.
+
+    jieba builds a DAG of dictionary words per block, then a route of maximum
+    log-probability with a generator of tuples per character. Here both are
+    one backward pass over the block with each word's log-probability
+    computed once (the same floating-point operations, so the same route and
+    the same ties: the longer word wins). Output is checked against jieba in
+    the tests and, through the word layer, at the start of every build.
+    """
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self._total = None
+        self._logp: dict[str, float] = {}
+
+    def __call__(self, sentence: str):
+        tokenizer = self.tokenizer
+        tokenizer.check_initialized()
+        if tokenizer.total != self._total:  # words were added: probabilities changed
+            self._total = tokenizer.total
+            self._logtotal = log(tokenizer.total)
+            self._logp = {}
+        han, skip = jieba.re_han_default, jieba.re_skip_default
+        for block in han.split(sentence):
+            if not block:
+                continue
+            if han.match(block):
+                yield from self._block(block)
+            else:
+                for piece in skip.split(block):
+                    if skip.match(piece):
+                        yield piece
+                    else:
+                        yield from piece
+
+    def _block(self, block: str):
+        freq = self.tokenizer.FREQ
+        logp = self._logp  # dictionary entry → its log-probability, or None for a prefix of words only
+        known = logp.get
+        logtotal = self._logtotal
+        alone = 0.0 - logtotal  # log(1) - logtotal: a character that is no dictionary word
+        n = len(block)
+        score = [0.0] * (n + 1)
+        end = list(range(n + 1))
+        for start in range(n - 1, -1, -1):
+            best = None
+            i = start
+            word = block[start]
+            while True:
+                p = known(word, _UNSEEN)
+                if p is _UNSEEN:
+                    f = freq.get(word)
+                    if f is None:
+                        break
+                    p = logp[word] = log(f) - logtotal if f else None
+                if p is not None:
+                    s = p + score[i + 1]
+                    if best is None or s >= best:
+                        best = s
+                        end[start] = i
+                i += 1
+                if i == n:
+                    break
+                word = block[start:i + 1]
+            score[start] = alone + score[start + 1] if best is None else best
+        x = 0
+        buffer = ""
+        while x < n:
+            y = end[x] + 1
+            word = block[x:y]
+            if y - x == 1 and word in _ASCII_ALNUM:
+                buffer += word
+            else:
+                if buffer:
+                    yield buffer
+                    buffer = ""
+                yield word
+            x = y
+        if buffer:
+            yield buffer
+
+
+@lru_cache(maxsize=4)
+def fast_cut(tokenizer) -> FastCut:
+    return FastCut(tokenizer)
+
+
+def _grouped(tokens: tuple[list[str], list[int]]) -> dict[str, list[int]]:
+    """(terms, positions) in token order as term → positions."""
+    poses: dict[str, list[int]] = {}
+    for term, pos in zip(*tokens):
+        found = poses.get(term)
+        if found is None:
+            poses[term] = [pos]
+        else:
+            found.append(pos)
+    return poses
+
+
+class _WordLayer:
+    """``JiebaTokenizer | LowercaseFilter | SubwordFilter`` at index time.
+
+    ``tokens(value)`` gives the terms and their positions in token order (a
+    sub-word right after its word, at the word's position); calling the layer
+    gives term → positions, what the analyzer's tokens make.
+    """
+
+    def __init__(self, hmm: bool, min_length: int):
+        self.hmm = hmm
+        self.min_length = min_length
+        self._words: dict[str, tuple | None] = {}
+        self._has_word_char = analysis._HAS_WORD_CHAR.search
+
+    def _word(self, word: str):
+        """A segmenter word as its terms (the word, then its sub-words), or None for punctuation (a position gap)."""
+        if not self._has_word_char(word):
+            entry = None
+        else:
+            term = word.lower()
+            entry = (term, *_subwords(term, self.min_length)) if len(term) > self.min_length else (term,)
+        if len(self._words) < 500_000:
+            self._words[word] = entry
+        return entry
+
+    def tokens(self, value: str) -> tuple[list[str], list[int]]:
+        terms: list[str] = []
+        positions: list[int] = []
+        words = self._words
+        pos = 0
+        segmenter = analysis.segmenter()
+        folded = to_simplified(value)
+        cut = segmenter.cut(folded, HMM=True) if self.hmm else fast_cut(segmenter)(folded)
+        for word in cut:
+            entry = words.get(word, False)
+            if entry is False:
+                entry = self._word(word)
+            if entry is None:
+                pos += 1
+                continue
+            if len(entry) == 1:
+                terms.append(entry[0])
+                positions.append(pos)
+            else:
+                terms.extend(entry)
+                positions.extend([pos] * len(entry))
+            pos += 1
+        return terms, positions
+
+    def __call__(self, value: str) -> dict[str, list[int]]:
+        return _grouped(self.tokens(value))
+
+
+@lru_cache(maxsize=200_000)
+def _subwords(word: str, min_length: int) -> tuple[str, ...]:
+    """SubwordFilter's additions for one word, in its order (a repeated part repeats)."""
+    parts = []
+    for size in range(min_length, len(word)):
+        for offset in range(len(word) - size + 1):
+            part = word[offset:offset + size]
+            if analysis.is_in_dictionary(part):
+                parts.append(part)
+    return tuple(parts)
+
+
+class _GramLayer:
+    """``BigramTokenizer | LowercaseFilter``: each run's bigrams, then its last character; a gap between runs."""
+
+    @staticmethod
+    def tokens(value: str) -> tuple[list[str], list[int]]:
+        terms: list[str] = []
+        positions: list[int] = []
+        pos = 0
+        for run in analysis.WORD_RUN.finditer(to_simplified(value)):
+            text = run.group().lower()
+            n = len(text)
+            terms += [text[i:i + 2] for i in range(n - 1)]
+            terms.append(text[-1])
+            positions += range(pos, pos + n)
+            pos += n + 1
+        return terms, positions
+
+    def __call__(self, value: str) -> dict[str, list[int]]:
+        return _grouped(self.tokens(value))
+
+
+_gram_layer = _GramLayer()
+
+
+def direct_path(fieldobj):
+    """The direct analysis for a field, or None when its analyzer is not one of the engine's two layers."""
+    if type(fieldobj.format) is not Positions or fieldobj.format.field_boost != 1.0:
+        return None
+    if fieldobj.vector or fieldobj.separate_spelling():
+        return None
+    analyzer = fieldobj.analyzer
+    try:
+        if analyzer == analysis.bigram_analyzer():
+            return _gram_layer
+        for hmm in (analysis.USE_HMM, not analysis.USE_HMM):
+            if analyzer == analysis.chinese_analyzer(hmm):
+                subword = [item for item in analyzer.items if isinstance(item, analysis.SubwordFilter)]
+                return _WordLayer(hmm, subword[0].min_length if subword else 2)
+    except Exception:  # noqa: BLE001 - an analyzer we do not know: the general path
+        return None
+    return None
+
+
+def encode_positions(positions) -> bytes:
+    """``Positions.encode``: the posting value of a term in one document."""
+    deltas = []
+    base = 0
+    for pos in positions:
+        deltas.append(pos - base)
+        base = pos
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+@lru_cache(maxsize=None)
+def _singles() -> list[bytes]:
+    """The posting value of a term at one position ``p`` < POSITION_LIMIT, shared by every such posting."""
+    return [pack_uint(1) + dumps([pos], 2) for pos in range(POSITION_LIMIT)]
+
+
+def direct_items(path, value) -> list[tuple[bytes, int, float, bytes]]:
+    """What ``field.index(value)`` yields, computed by the direct path (for verification)."""
+    return sorted((term.encode("utf-8"), len(poses), float(len(poses)), encode_positions(poses))
+                  for term, poses in path(value).items())
+
+
+# -- the segment writer -----------------------------------------------------------
+
+class FastSegmentWriter(SegmentWriter):
+    """A ``SegmentWriter`` that keeps postings grouped by term and writes them block by block.
+
+    The segment has the same content as ``SegmentWriter`` would write for the
+    same documents (postings, term statistics, lengths, stored fields and
+    columns; the per-document parts through Whoosh's own codec objects).
+    Falls back to Whoosh's pool when segments are merged into it
+    (``add_reader``) or a document carries boosts, which builds never do.
+
+    A term's postings in a text layer are an ``array('I')`` of (docnum,
+    payload) pairs: the payload is the term's position when it occurs once at
+    a position below ``POSITION_LIMIT`` (nearly always), else an index into a
+    table of encoded position lists. Posting values are made when the segment
+    is written, mostly by table lookup.
+    """
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        if type(self.codec) is not W3Codec:
+            raise TypeError("FastSegmentWriter writes the W3 codec only")
+        schema = self.schema
+        self._direct = {}
+        self._verify_left = {}
+        for name in schema.names():
+            fieldobj = schema[name]
+            path = direct_path(fieldobj) if fieldobj.indexed else None
+            if path is not None:
+                self._direct[name] = path
+                self._verify_left[name] = VERIFY_VALUES
+        # fieldname → term → array('I') of (docnum, payload) pairs
+        self._streams: dict[str, dict[str, array]] = {name: {} for name in self._direct}
+        # fieldname → encoded position lists (payload POSITION_LIMIT + i) and their weights
+        self._multi: dict[str, list[bytes]] = {name: [] for name in self._direct}
+        self._multi_weights: dict[str, list[float]] = {name: [] for name in self._direct}
+        # fieldname → btext → [docnums, weights, values] for the general path
+        self._general: dict[str, dict[bytes, list]] = {}
+        # fieldname → length byte per docnum (scorable fields)
+        self._scorable = [name for name in schema.names() if schema[name].scorable]
+        self._lengths: dict[str, array] = {name: array("B") for name in self._scorable}
+        # fieldname → (value, analysed) of the previous document: titles and sections repeat passage after passage
+        self._repeat: dict[str, tuple] = {}
+        self._tables: dict[str, list[bytes]] = {}  # while writing: payload → posting value
+        self._pooled = False
+        self.write_term = _write_term
+
+    # -- adding -------------------------------------------------------------
+
+    def add_document(self, **fields):
+        self._check_state()
+        if self._pooled or any(name.startswith("_") for name in fields):
+            # Boosts and custom stored values: Whoosh's own path, postings into the pool.
+            self._spill_to_pool()
+            return super().add_document(**fields)
+        schema = self.schema
+        perdocwriter = self.perdocwriter
+        docnum = self.docnum
+        fieldnames = sorted(fields)
+        self._check_fields(schema, fieldnames)
+        lengths = {}
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    path = self._direct.get(fieldname)
+                    if path is not None and isinstance(value, str):
+                        length = self._add_direct(fieldname, field, path, value, docnum)
+                    else:
+                        length = self._add_general(fieldname, field, value, docnum)
+                lengths[fieldname] = length
+                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        for name in self._scorable:
+            length = lengths.get(name)
+            self._lengths[name].append(length_to_byte(length) if length else 0)
+        self._added = True
+        self.docnum += 1
+
+    def _add_direct(self, fieldname, field, path, value, docnum) -> int:
+        previous = self._repeat.get(fieldname)
+        if previous is not None and previous[0] == value:
+            terms, positions = previous[1]
+        else:
+            terms, positions = tokens = path.tokens(value)
+            self._repeat[fieldname] = (value, tokens)
+            if self._verify_left[fieldname]:
+                self._verify(fieldname, field, path, value)
+                if fieldname not in self._direct:
+                    return self._add_general(fieldname, field, value, docnum)
+        if not terms:
+            return 0
+        streams = self._streams[fieldname]
+        get = streams.get
+        if positions[-1] < POSITION_LIMIT:  # positions never decrease
+            counts = Counter(terms)
+            if len(counts) == len(terms):  # every term once: one (docnum, position) pair each
+                for term, pos in zip(terms, positions):
+                    stream = get(term)
+                    if stream is None:
+                        stream = streams[term] = array("I")
+                    stream.append(docnum)
+                    stream.append(pos)
+                return len(terms)
+            repeated: dict[str, list[int]] = {}
+            for term, pos in zip(terms, positions):
+                if counts[term] == 1:
+                    stream = get(term)
+                    if stream is None:
+                        stream = streams[term] = array("I")
+                    stream.append(docnum)
+                    stream.append(pos)
+                else:
+                    found = repeated.get(term)
+                    if found is None:
+                        repeated[term] = [pos]
+                    else:
+                        found.append(pos)
+        else:
+            repeated = _grouped((terms, positions))
+        multi, multi_weights = self._multi[fieldname], self._multi_weights[fieldname]
+        for term, found in repeated.items():
+            stream = get(term)
+            if stream is None:
+                stream = streams[term] = array("I")
+            stream.append(docnum)
+            stream.append(POSITION_LIMIT + len(multi))
+            multi.append(encode_positions(found))
+            multi_weights.append(float(len(found)))
+        return len(terms)
+
+    def _verify(self, fieldname, field, path, value) -> None:
+        self._verify_left[fieldname] -= 1
+        expected = sorted(field.index(value))
+        if direct_items(path, value) != expected:
+            print(f"提示：字段 {fieldname} 的快速分析与分析器结果不一致，已改用分析器。", file=sys.stderr)
+            self._disable_direct(fieldname)
+
+    def _disable_direct(self, fieldname) -> None:
+        """Move a field's postings so far to the general path, and keep it there."""
+        del self._direct[fieldname]
+        self._repeat.pop(fieldname, None)
+        general = self._general.setdefault(fieldname, {})
+        for term, stream in self._streams.pop(fieldname).items():
+            docnums, weights, values = self._decode(fieldname, stream)
+            general[term.encode("utf-8")] = [array("I", docnums), list(weights or [1.0] * len(docnums)), values]
+
+    def _add_general(self, fieldname, field, value, docnum) -> int:
+        previous = self._repeat.get(fieldname)
+        if previous is not None and previous[0] == value and type(previous[0]) is type(value):
+            items = previous[1]  # doc_id, city, year… are the same for every passage of a document
+        else:
+            items = list(field.index(value))
+            self._repeat[fieldname] = (value, items)
+        terms = self._general.setdefault(fieldname, {})
+        length = 0
+        scorable = field.scorable
+        for tbytes, freq, weight, vbytes in items:
+            if scorable:
+                length += freq
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = [array("I"), [], []]
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(vbytes)
+        return length
+
+    # -- writing ------------------------------------------------------------
+
+    def _decode(self, fieldname, stream: array):
+        """A term's pairs as docnums, weights (None: all 1.0) and posting values."""
+        payloads = stream[1::2]
+        table = self._tables.get(fieldname) or (_singles() + self._multi[fieldname])
+        values = list(map(table.__getitem__, payloads))
+        if max(payloads) < POSITION_LIMIT:
+            weights = None
+        else:
+            multi_weights = self._multi_weights[fieldname]
+            weights = [1.0 if p < POSITION_LIMIT else multi_weights[p - POSITION_LIMIT] for p in payloads]
+        return stream[0::2], weights, values
+
+    def _flush_segment(self):
+        if self._pooled:
+            return super()._flush_segment()
+        self.perdocwriter.close()
+        fieldwriter = self.fieldwriter
+        # The codec asks the postings and terms files for their position at every term: count instead.
+        fieldwriter._postfile.file = _Counting(fieldwriter._postfile.file)
+        fieldwriter._tindex.dbfile.file = _Counting(fieldwriter._tindex.dbfile.file)
+        schema = self.schema
+        names = sorted(set(self._general) | {n for n, s in self._streams.items() if s})
+        for fieldname in names:
+            fieldobj = schema[fieldname]
+            lengths = self._lengths.get(fieldname)
+            fieldwriter.start_field(fieldname, fieldobj)
+            if fieldname in self._streams:
+                self._tables[fieldname] = _singles() + self._multi[fieldname]
+                streams = self._streams[fieldname]
+                for term in sorted(streams):
+                    docnums, weights, values = self._decode(fieldname, streams[term])
+                    self.write_term(fieldwriter, term.encode("utf-8"), docnums, weights, values, lengths)
+                streams.clear()
+                del self._tables[fieldname]
+            else:
+                general = self._general[fieldname]
+                for tbytes in sorted(general):
+                    docnums, weights, values = general[tbytes]
+                    self.write_term(fieldwriter, tbytes, docnums, weights,
+                                    [v if v is not None else b"" for v in values], lengths)
+                general.clear()
+            fieldwriter.finish_field()
+        fieldwriter.close()
+
+    def _spill_to_pool(self) -> None:
+        """From now on Whoosh's own pool: what is grouped here goes into it first."""
+        if self._pooled:
+            return
+        self._pooled = True
+        add = self.pool.add
+        for fieldname, streams in self._streams.items():
+            for term, stream in streams.items():
+                tbytes = term.encode("utf-8")
+                docnums, weights, values = self._decode(fieldname, stream)
+                for docnum, weight, value in zip(docnums, weights or [1.0] * len(docnums), values):
+                    add((fieldname, tbytes, docnum, weight, value))
+            streams.clear()
+        for fieldname, general in self._general.items():
+            for tbytes, (docnums, weights, values) in general.items():
+                for docnum, weight, value in zip(docnums, weights, values):
+                    add((fieldname, tbytes, docnum, weight, value))
+            general.clear()
+        self._direct.clear()
+
+    def add_reader(self, reader):
+        self._spill_to_pool()
+        return super().add_reader(reader)
+
+    def finish_segment(self):
+        """Write this writer's segment and return it, without a TOC (for a parent writer)."""
+        return self._finalize_segment()
+
+
+class _Counting:
+    """A write-only file that knows its position without asking the operating system each time."""
+
+    def __init__(self, file):
+        self._file = file
+        self._position = file.tell()
+
+    def write(self, data) -> int:
+        self._position += len(data)
+        return self._file.write(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, *args):
+        result = self._file.seek(*args)
+        self._position = self._file.tell()
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -> None:
+    """One term's postings, in the bytes ``W3PostingsWriter`` and ``W3TermInfo`` write, a block at a time.
+
+    Equivalent to ``start_term``, ``add`` per posting and ``finish_term`` on
+    the codec's field writer, with the Python work per block instead of per
+    posting (``codec_write_term`` below is that reference; the tests compare
+    the bytes). ``weights`` None means every weight is 1.0.
+    """
+    postfile = fieldwriter._postfile
+    fixed_size = fieldwriter._format.fixed_value_size()
+    total = len(docnums)
+    if weights is None and fixed_size is None and lengths is not None and total < COMPRESS_MIN_POSTINGS:
+        return _write_small_term(fieldwriter, tbytes, docnums, values, lengths)
+    compression = fieldwriter._codec._compression
+    start_offset = postfile.tell()
+    chunks = [WHOOSH3_HEADER_MAGIC]
+    term_weight, min_length, max_length, max_weight = 0, None, 0, 0
+    for start in range(0, total, _BLOCK):
+        end = min(total, start + _BLOCK)
+        ids = docnums[start:end]
+        if weights is None:
+            block_max_weight = 1.0
+            term_weight += float(end - start)
+            mini_weights = None
+        else:
+            block_weights = array("f", weights[start:end])
+            block_max_weight = max(0, max(weights[start:end]))
+            term_weight += sum(block_weights)
+            first = block_weights[0]
+            if first == 1.0 and block_weights.count(1.0) == len(block_weights):
+                mini_weights = None
+            elif block_weights.count(first) == len(block_weights):
+                mini_weights = first
+            else:
+                mini_weights = tuple(block_weights)
+        if lengths is not None:
+            found = list(map(lengths.__getitem__, ids))
+            if not all(found):
+                found = [b for b in found if b]
+            block_min = byte_to_length(min(found)) if found else None
+            block_max = byte_to_length(max(found)) if found else 0
+        else:
+            block_min, block_max = None, 0
+        # W3TermInfo.add_block
+        if min_length is None:
+            min_length = block_min
+        else:
+            min_length = min(min_length, block_min)
+        max_length = max(max_length, block_max)
+        max_weight = max(max_weight, block_max_weight)
+        # W3PostingsWriter._write_block
+        block_values = values[start:end]
+        if not all(block_values):
+            block_values = [v for v in block_values if v]
+        if fixed_size is None or fixed_size < 0:
+            mini_values = tuple(block_values)
+        elif fixed_size == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(block_values)
+        databytes = dumps((tuple(map(sub, ids, chain((0,), ids))), mini_weights, mini_values), 2)
+        # Small blocks (most terms occur in a few passages) are stored uncompressed: zlib costs more
+        # time than it saves there, and often bytes too. Readers take the level from each block's header.
+        comp = compression if end - start >= COMPRESS_MIN_POSTINGS else 0
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        infobytes = dumps((end - start, ids[-1], block_max_weight, comp,
+                           length_to_byte(block_min), length_to_byte(block_max)), 2)
+        length = len(infobytes) + len(databytes)
+        chunks.append(pack_int(-length if end == total else length))
+        chunks.append(infobytes)
+        chunks.append(databytes)
+    data = b"".join(chunks)
+    postfile.write(data)
+    # W3TermInfo.to_bytes (never inlined: the codec's inline limit is 1)
+    info = W3TermInfo._struct.pack(False, term_weight, total, 0 if min_length is None else length_to_byte(min_length),
+                                   length_to_byte(max_length), max_weight, docnums[0], docnums[-1])
+    info += pack_long(start_offset) + pack_int(len(data))
+    _add_term(fieldwriter, tbytes, info)
+
+
+def _write_small_term(fieldwriter, tbytes: bytes, docnums, values, lengths) -> None:
+    """:func:`_write_term` for the common case: one uncompressed block, weights 1.0, positions values."""
+    postfile = fieldwriter._postfile
+    start_offset = postfile.tell()
+    total = len(docnums)
+    found = list(map(lengths.__getitem__, docnums))
+    if not all(found):
+        found = [b for b in found if b]
+    low = min(found) if found else 0  # length bytes: byte_to_length / length_to_byte round-trip
+    high = max(found) if found else 0
+    databytes = dumps((tuple(map(sub, docnums, chain((0,), docnums))), None, tuple(values)), 2)
+    infobytes = dumps((total, docnums[-1], 1.0, 0, low, high), 2)
+    data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
+    postfile.write(data)
+    info = W3TermInfo._struct.pack(False, float(total), total, low, high, 1.0, docnums[0], docnums[-1])
+    _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
+
+
+def _add_term(fieldwriter, tbytes: bytes, info: bytes) -> None:
+    """``W3FieldWriter``'s row in the terms table (``OrderedHashWriter.add``, in one write)."""
+    tindex = fieldwriter._tindex
+    key = pack_ushort(fieldwriter._fieldid) + tbytes
+    if key <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
+    dbfile = tindex.dbfile
+    position = dbfile.tell()
+    tindex.index.append(position)
+    dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(info)) + key + info)
+    h = tindex.hashfn(key)
+    tindex.buckets[h & 255].append((h, position))
+    tindex.lastkey = key
+
+
+def codec_write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -> None:
+    """The reference for :func:`_write_term`: the codec's own calls, posting by posting (slow; for tests)."""
+    fieldwriter.start_term(tbytes)
+    writer = fieldwriter._postwriter
+    compression = writer._compression
+    for docnum, weight, value in zip(docnums, weights or [1.0] * len(docnums), values):
+        length = lengths[docnum] if lengths is not None else 0
+        writer.add_posting(docnum, weight, value or b"", byte_to_length(length) if length else None)
+    writer._compression = compression if len(writer._ids) >= COMPRESS_MIN_POSTINGS else 0
+    fieldwriter.finish_term()
+    writer._compression = compression
+
+
+# -- the parallel writer -------------------------------------------------------------
+
+class ParallelWriter(FastSegmentWriter):
+    """A build's writer: in-process for small builds, worker processes (one segment each) for large ones."""
+
+    def __init__(self, ix, procs: int | None = None, batch: int = BATCH_DOCS,
+                 parallel_min: int = PARALLEL_MIN_DOCS, **kwargs):
+        super().__init__(ix, **kwargs)
+        self._ix = ix
+        self.procs = default_procs() if procs is None else max(1, procs)
+        self.batch = max(1, batch)
+        self.parallel_min = parallel_min
+        self._buffer: list[dict] = []
+        self._workers: list = []
+        self._queues: list = []
+        self._results = None
+        self._next = 0
+
+    def add_document(self, **fields):
+        if self._pooled or self.procs < 2 or any(name.startswith("_") for name in fields):
+            self._drain_in_process()
+            return super().add_document(**fields)
+        self._buffer.append(fields)
+        if self._workers:
+            if len(self._buffer) >= self.batch:
+                self._send()
+        elif len(self._buffer) >= self.parallel_min:
+            self._start_workers()
+            while len(self._buffer) >= self.batch:
+                self._send()
+
+    def _drain_in_process(self) -> None:
+        if self._buffer and not self._workers:
+            buffered, self._buffer = self._buffer, []
+            for fields in buffered:
+                FastSegmentWriter.add_document(self, **fields)
+
+    def _start_workers(self) -> None:
+        analysis.segmenter()  # loaded once here, shared by the forked workers
+        context = multiprocessing.get_context("fork")
+        self._results = context.Queue()
+        for number in range(self.procs):
+            jobs = context.Queue(QUEUE_BATCHES)
+            worker = context.Process(target=_worker, args=(self._ix, jobs, self._results, number, os.getpid()),
+                                     daemon=True)
+            worker.start()
+            self._workers.append(worker)
+            self._queues.append(jobs)
+
+    def _send(self) -> None:
+        batch, self._buffer = self._buffer[:self.batch], self._buffer[self.batch:]
+        self._put(self._next, batch)
+        self._next = (self._next + 1) % len(self._workers)
+
+    def _put(self, number: int, batch) -> None:
+        jobs, worker = self._queues[number], self._workers[number]
+        while True:
+            try:
+                jobs.put(batch, timeout=1.0)
+                return
+            except queue.Full:
+                if not worker.is_alive():
+                    self._raise_worker_error()
+
+    def _raise_worker_error(self):
+        message = "工作进程意外退出"
+        try:
+            while True:
+                kind, number, payload = self._results.get_nowait()
+                if kind == "error":
+                    message = f"工作进程 {number} 出错：\n{payload}"
+                    break
+        except queue.Empty:
+            pass
+        self._stop_workers()
+        raise RuntimeError(message)
+
+    def _collect(self) -> list:
+        """Finish the workers; their segments in worker order."""
+        while self._buffer:
+            self._send()
+        for number in range(len(self._workers)):
+            self._put(number, None)
+        segments: dict[int, list] = {}
+        while len(segments) < len(self._workers):
+            try:
+                kind, number, payload = self._results.get(timeout=1.0)
+            except queue.Empty:
+                if any(not w.is_alive() and w.exitcode not in (0, None) for w in self._workers):
+                    self._raise_worker_error()
+                continue
+            if kind == "error":
+                self._stop_workers()
+                raise RuntimeError(f"工作进程 {number} 出错：\n{payload}")
+            segments[number] = payload
+        for worker in self._workers:
+            worker.join()
+        return [segment for number in sorted(segments) for segment in segments[number]]
+
+    def _stop_workers(self) -> None:
+        for worker in self._workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in self._workers:
+            worker.join()
+        self._workers = []
+
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        if not self._workers:
+            self._drain_in_process()
+            return super().commit(mergetype=mergetype, optimize=optimize, merge=merge)
+        self._check_state()
+        try:
+            worker_segments = self._collect()
+        except BaseException:
+            self.cancel()
+            raise
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments + worker_segments)
+        self._finish()
+
+    def cancel(self):
+        self._buffer = []
+        self._stop_workers()
+        if not self.is_closed:
+            super().cancel()
+
+
+def _worker(ix, jobs, results, number: int, parent: int) -> None:
+    """A worker process: batches of passages into its own segment(s) until told to finish."""
+    _die_with_parent()
+    try:
+        segments = []
+        writer = FastSegmentWriter(ix, _lk=False)
+        while True:
+            try:
+                batch = jobs.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the build was killed: nothing will come
+                    os._exit(1)
+                continue
+            if batch is None:
+                break
+            for fields in batch:
+                writer.add_document(**fields)
+            if writer.doc_count() >= SEGMENT_DOCS:
+                segments.append(writer.finish_segment())
+                writer = FastSegmentWriter(ix, _lk=False)
+        if writer._added:
+            segments.append(writer.finish_segment())
+        else:
+            writer._close_segment()
+        results.put(("done", number, segments))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        results.put(("error", number, traceback.format_exc()))
+        results.close()
+        results.join_thread()
+        os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGKILL when the build process dies, however it dies."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux: the getppid() check remains
+        pass
