@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh import query as wq
 
-from indexer import store
+from indexer import docsets, store, topscores
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
@@ -94,6 +94,8 @@ class ContextPassage:
 class SearchEngine:
     """An opened index. Thread-safe for searching; follows a rebuilt index automatically."""
 
+    _postings: docsets.Postings | None = None
+
     def __init__(self, index_dir: Path | None = None):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self._lock = threading.Lock()
@@ -166,6 +168,7 @@ class SearchEngine:
 
     def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, set[int]]]:
         """Ranking tiers, each with the passages it adds: as typed, then via synonyms or title, then partial."""
+        self._postings = docsets.Postings()  # posting blocks this query decodes, shared by matching and ranking
         strict = self._matching_docnums(compiled.strict)
         tiers = [(compiled.strict, strict)]
         found = set(strict)
@@ -181,7 +184,7 @@ class SearchEngine:
 
     def _matching_docnums(self, whoosh_query: wq.Query) -> set[int]:
         searcher = self._searcher
-        docnums = searcher.docs_for_query(whoosh_query)
+        docnums = docsets.matching_docnums(searcher, whoosh_query, self._postings)  # = docs_for_query, set-wise
         if searcher.reader().has_deletions():
             return {d for d in docnums if not searcher.reader().is_deleted(d)}
         return set(docnums)
@@ -199,13 +202,22 @@ class SearchEngine:
             allowed = docnums & selected
             if not allowed:
                 continue
-            results = self._searcher.search(whoosh_query, filter=allowed, limit=wanted, optimize=False)
-            pool = [Candidate(r.docnum, r.score, r.fields()) for r in results]
+            pool = [Candidate(docnum, score, self._searcher.stored_fields(docnum))
+                    for score, docnum in self._top(whoosh_query, allowed, wanted)]
             ranked = collapse_near_duplicates(ranked + rerank(pool, compiled.needles))
             if len(ranked) >= wanted:
                 break
         return [self._hit(rank, candidate, compiled.all_needles)
                 for rank, candidate in enumerate(ranked[offset:offset + limit], start=offset + 1)]
+
+    def _top(self, whoosh_query: wq.Query, allowed: set[int], limit: int) -> list[tuple[float, int]]:
+        """The ``limit`` best of ``allowed`` by BM25F, (score, docnum): Whoosh's exhaustive ranking, computed
+        set-wise (indexer/topscores.py; Whoosh's own search with a limit can drop top matches)."""
+        try:
+            return topscores.search_top(self._searcher, whoosh_query, allowed, limit, self._postings)
+        except topscores.Unsupported:
+            results = self._searcher.search(whoosh_query, filter=allowed, limit=None, optimize=False)
+            return [(hit.score, hit.docnum) for hit in results[:limit]]
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
         stored, score = candidate.fields, candidate.score

@@ -140,3 +140,69 @@ def test_block_writer_matches_the_codec_byte_for_byte(corpus_dir, tmp_path):
         storage = segment.open_compound_file(index.storage)
         files.append({name.split(".", 1)[1]: storage.open_file(name).read() for name in storage.list()})
     assert files[0] == files[1]
+
+
+# -- the set-wise query evaluation (docsets, topscores) is Whoosh's, exactly ----------------------
+
+QUERIES = ["养老", "低保 标准", '"养老服务"', "養老服務", "残疾人 补贴", "养老 OR 殡葬", "低保 -青岛", "老", "青岛 低保",
+           '"社会救助" 低保 -农村', "社区 养老 服务", "婚姻登记"]
+
+
+def _engine_queries():
+    from indexer.query import parse_query
+    from indexer.querying import compile_query
+
+    for text in QUERIES:
+        compiled = compile_query(parse_query(text))
+        yield from (value for value in vars(compiled).values() if hasattr(value, "matcher"))
+
+
+def _check_against_whoosh(searcher):
+    import random
+
+    from indexer import docsets, topscores
+
+    rng = random.Random(5)
+    checked = 0
+    for query in _engine_queries():
+        postings = docsets.Postings()
+        docs = docsets.matching_docnums(searcher, query, postings)
+        assert docs == set(searcher.docs_for_query(query))
+        for allowed in (docs, set(rng.sample(sorted(docs), len(docs) // 3))):
+            if not allowed:
+                continue
+            expected = [(hit.score, hit.docnum) for hit in searcher.search(query, filter=allowed, limit=None,
+                                                                           optimize=False)][:12]
+            assert topscores.search_top(searcher, query, allowed, 12, postings) == expected
+            checked += 1
+    assert checked > 20
+
+
+def test_set_wise_matching_and_ranking_equal_whoosh(index_dir):
+
+    from indexer.searching import open_engine
+
+    engine = open_engine(index_dir)
+    _check_against_whoosh(engine._searcher)
+    engine.close()
+
+
+def test_set_wise_evaluation_with_segments_and_deletions(corpus_dir, tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh import scoring
+
+    from indexer import parallel
+    from indexer.fields import make_schema
+
+    rows = _seed_rows(corpus_dir) * 2
+    index = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
+    for fields in rows:
+        writer.add_document(**fields)
+    writer.commit()
+    writer = whoosh_index.open_dir(str(tmp_path)).writer()
+    writer.delete_by_term("doc_id", rows[0]["doc_id"])
+    writer.commit(merge=False)
+    searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
+    assert searcher.reader().has_deletions() and len(searcher.subsearchers) >= 2
+    _check_against_whoosh(searcher)
