@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 import tempfile
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,7 +69,41 @@ def is_in_dictionary(word: str) -> bool:
     return segmenter().FREQ.get(word, 0) > 0
 
 
-class JiebaTokenizer(Tokenizer):
+class FoldedTokenizer(Tokenizer):
+    """Base for tokenizers over the Simplified-folded text.
+
+    Subclasses yield ``(text, start, end)`` pieces of the folded text, or
+    ``None`` for a position gap; offsets are valid in the original because
+    folding keeps every character in place.
+    """
+
+    def pieces(self, folded: str) -> Iterator[tuple[str, int, int] | None]:
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for piece in self.pieces(to_simplified(value)):
+            if piece is None:
+                pos += 1
+                continue
+            token.text, start, end = piece
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            pos += 1
+            yield token
+
+
+class JiebaTokenizer(FoldedTokenizer):
     """jieba over the Simplified-folded text; punctuation leaves a position gap.
 
     The gap keeps a phrase from matching across punctuation (养老，服务 is not
@@ -81,28 +116,9 @@ class JiebaTokenizer(Tokenizer):
     def __eq__(self, other):
         return self.__class__ is other.__class__ and self.hmm == other.hmm
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True,
-                 mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = to_simplified(value)
-        pos = start_pos
+    def pieces(self, folded):
         for word, start, end in segmenter().tokenize(folded, HMM=self.hmm):
-            if not _HAS_WORD_CHAR.search(word):
-                pos += 1
-                continue
-            token.text = word
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = value[start:end]
-            if positions:
-                token.pos = pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            pos += 1
-            yield token
+            yield (word, start, end) if _HAS_WORD_CHAR.search(word) else None
 
 
 class SubwordFilter(Filter):
@@ -141,7 +157,7 @@ class SubwordFilter(Filter):
                     yield sub
 
 
-class BigramTokenizer(Tokenizer):
+class BigramTokenizer(FoldedTokenizer):
     """Overlapping character bigrams of each run of word characters.
 
     The exact-substring layer: a word typed by a reader is found wherever its
@@ -154,29 +170,13 @@ class BigramTokenizer(Tokenizer):
     def __eq__(self, other):
         return self.__class__ is other.__class__
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True,
-                 mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = to_simplified(value)
-        pos = start_pos
+    def pieces(self, folded):
         for run in WORD_RUN.finditer(folded):
-            text = run.group()
-            spans = [(i, i + 2) for i in range(len(text) - 1)] + [(len(text) - 1, len(text))]
-            for start, end in spans:
-                token.text = text[start:end]
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[run.start() + start:run.start() + end]
-                if positions:
-                    token.pos = pos
-                if chars:
-                    token.startchar = start_char + run.start() + start
-                    token.endchar = start_char + run.start() + end
-                pos += 1
-                yield token
-            pos += 1
+            text, offset = run.group(), run.start()
+            for start in range(len(text) - 1):
+                yield text[start:start + 2], offset + start, offset + start + 2
+            yield text[-1], offset + len(text) - 1, offset + len(text)
+            yield None
 
 
 def chinese_analyzer(hmm: bool = USE_HMM):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from indexer import store
 from indexer.building import build_index
 from indexer.searching import open_engine
 
@@ -134,4 +137,38 @@ def cli_process(index_dir):
         return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
     run.command = _cli_command()
+    return run
+
+
+@pytest.fixture(scope="session")
+def kill_9_mid_write():
+    """Run a writing ``policy-search`` command, SIGKILL it once it has begun a new generation.
+
+    ``kill_9_mid_write(["index", ...], index_dir, settle=0.5)`` returns the
+    generations the killed process left behind.
+    """
+
+    def run(args: list, index_dir: Path, settle: float, timeout: float = 60) -> set[Path]:
+        def generations() -> set[Path]:
+            return set((index_dir / store.GENERATIONS).iterdir())
+
+        before = generations()
+        process = subprocess.Popen(_cli_command() + [str(arg) for arg in args], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=dict(os.environ, PYTHONIOENCODING="utf-8"))
+        try:
+            deadline = time.monotonic() + timeout
+            while not (generations() - before):
+                assert process.poll() is None, "the writer ended before it could be interrupted"
+                assert time.monotonic() < deadline, "the writer never started a new generation"
+                time.sleep(0.01)
+            time.sleep(settle)  # into the documents, far from done
+            assert process.poll() is None, "the writer finished before it could be interrupted"
+            os.kill(process.pid, signal.SIGKILL)
+            assert process.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        return generations() - before
+
     return run

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -144,33 +142,15 @@ def test_exception_during_rebuild_leaves_the_old_index(built, corpus_dir, monkey
     engine.close()
 
 
-def test_killed_rebuild_leaves_the_old_index(built, big_corpus, cli_process, corpus_dir):
+def test_killed_rebuild_leaves_the_old_index(built, big_corpus, kill_9_mid_write, corpus_dir):
     """kill -9 a real `policy-search index` mid-way: the previous index stays live and searchable."""
     index_dir, summary = built
     old = current_generation(index_dir)
     expected_total = open_engine(index_dir).search(QUERY, limit=0).total
 
-    environment = dict(os.environ, PYTHONIOENCODING="utf-8")
-    process = subprocess.Popen(cli_process.command + ["index", "--corpus", str(big_corpus), "--index-dir",
-                                                      str(index_dir), "--quiet"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
-    try:
-        deadline = time.monotonic() + 30
-        while not (generations(index_dir) - {old}):
-            assert process.poll() is None, "the build ended before it could be interrupted"
-            assert time.monotonic() < deadline, "the build never started a new generation"
-            time.sleep(0.01)
-        time.sleep(0.5)  # well into the documents, far from done
-        assert process.poll() is None, "the build finished before it could be interrupted"
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
+    abandoned = kill_9_mid_write(["index", "--corpus", big_corpus, "--index-dir", index_dir, "--quiet"],
+                                 index_dir, settle=0.5)
     assert current_generation(index_dir) == old
-    abandoned = generations(index_dir) - {old}
     assert abandoned and not any(complete(path) for path in abandoned)
     assert open_engine(index_dir).search(QUERY, limit=0).total == expected_total
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -215,12 +214,8 @@ def slow_batch(folder: Path, count: int) -> None:
                                                       encoding="utf-8")
 
 
-def generations(index_dir: Path) -> set[Path]:
-    return set((index_dir / store.GENERATIONS).iterdir())
-
-
 @pytest.mark.parametrize("command", ["update", "add"])
-def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, command):
+def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, command, kill_9_mid_write):
     corpus, index_dir = small
     batch = corpus / "batch" if command == "update" else tmp_path / "incoming"
     batch.mkdir()
@@ -229,26 +224,9 @@ def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, comm
     engine = open_engine(index_dir)
     expected = [(h.doc_id, h.order) for h in engine.search("养老", limit=100).hits]
     args = ["index", "--update"] if command == "update" else ["add", str(batch)]
-    process = subprocess.Popen(cli_command() + args + ["--index-dir", str(index_dir), "--quiet"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=dict(os.environ, PYTHONIOENCODING="utf-8"))
-    try:
-        deadline = time.monotonic() + 60
-        while not (generations(index_dir) - {old}):
-            assert process.poll() is None, "the update ended before it could be interrupted"
-            assert time.monotonic() < deadline, "the update never started a new generation"
-            time.sleep(0.01)
-        time.sleep(0.3)  # into the documents, far from done
-        assert process.poll() is None, "the update finished before it could be interrupted"
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(timeout=10) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    abandoned = kill_9_mid_write(args + ["--index-dir", index_dir, "--quiet"], index_dir, settle=0.3)
 
     assert live(index_dir) == old
-    abandoned = generations(index_dir) - {old}
     assert abandoned and not any((g / store.COMPLETE_MARKER).exists() for g in abandoned)
     assert [(h.doc_id, h.order) for h in engine.search("养老", limit=100).hits] == expected
     assert [(h.doc_id, h.order) for h in open_engine(index_dir).search("养老", limit=100).hits] == expected
