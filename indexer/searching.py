@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh import query as wq
 
-from indexer import docsets, store, topscores
+from indexer import docsets, fastcolumns, store, topscores
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
@@ -111,7 +111,7 @@ class SearchEngine:
         index = whoosh_index.open_dir(str(generation))
         searcher = index.searcher(weighting=scoring.BM25F())
         reader = searcher.reader()
-        self._columns = {name: list(reader.column_reader(name)) for name in FACET_COLUMNS}
+        self._columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
         self._documents = store.read_documents(generation)
         self._meta = meta
         old = getattr(self, "_searcher", None)

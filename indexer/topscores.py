@@ -33,6 +33,7 @@ from whoosh.scoring import WeightLengthScorer
 from whoosh.util.numeric import byte_to_length
 
 from indexer.docsets import Postings, phrase_docs
+from indexer.fastcolumns import length_bytes
 
 _SPAN_NEAR = SpanNear2.SpanNear2Matcher
 
@@ -215,11 +216,7 @@ class _Evaluation:
         if per_reader is None:
             per_reader = _LENGTHS[self.reader] = {}
         if fieldname not in per_reader:
-            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-            perdoc = self.reader._perdoc
-            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            per_reader[fieldname] = None if column is None else bytes(column[d] for d in range(perdoc.doc_count_all()))
+            per_reader[fieldname] = length_bytes(self.reader, fieldname)
         return per_reader[fieldname]
 
     # -- phrases ---------------------------------------------------------------

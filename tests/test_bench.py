@@ -135,10 +135,9 @@ def test_block_writer_matches_the_codec_byte_for_byte(corpus_dir, tmp_path):
         for fields in rows:
             writer.add_document(**fields)
         writer.commit()
-        index = whoosh_index.open_dir(str(path))
-        segment = index._segments()[0]
-        storage = segment.open_compound_file(index.storage)
-        files.append({name.split(".", 1)[1]: storage.open_file(name).read() for name in storage.list()})
+        files.append({item.name.split(".", 1)[1]: item.read_bytes() for item in path.iterdir()
+                      if item.name.startswith("MAIN_") and "." in item.name})
+    assert "pst" in files[0] and "trm" in files[0]
     assert files[0] == files[1]
 
 
@@ -206,3 +205,57 @@ def test_set_wise_evaluation_with_segments_and_deletions(corpus_dir, tmp_path):
     searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
     assert searcher.reader().has_deletions() and len(searcher.subsearchers) >= 2
     _check_against_whoosh(searcher)
+
+
+# -- the start-up paths read the same data ------------------------------------------------------------
+
+def test_fast_columns_equal_whoosh_columns(index_dir, corpus_dir, tmp_path):
+    from whoosh import index as whoosh_index
+
+    from indexer import fastcolumns, parallel
+    from indexer.fields import make_schema
+    from indexer.store import current_generation
+
+    index = whoosh_index.create_in(str(tmp_path), make_schema())
+    writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
+    for fields in _seed_rows(corpus_dir):
+        writer.add_document(**fields)
+    writer.commit()
+    for path in (current_generation(index_dir), tmp_path):
+        reader = whoosh_index.open_dir(str(path)).reader()
+        for name in ("city", "year", "doc_type", "doc_id", "order", "date"):
+            assert fastcolumns.column_values(reader, name) == list(reader.column_reader(name))
+        for leaf, _ in (reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]):
+            for field in ("content", "grams", "title", "section"):
+                expected = bytes(length_byte(leaf, field, d) for d in range(leaf.doc_count_all()))
+                assert fastcolumns.length_bytes(leaf, field) == expected
+
+
+def length_byte(reader, field, docnum):
+    from whoosh.util.numeric import length_to_byte
+
+    length = reader.doc_field_length(docnum, field, 0)
+    return length_to_byte(length) if length else 0
+
+
+def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
+    import jieba
+
+    from indexer import analysis, jiebacache
+
+    def fresh():
+        tokenizer = jieba.Tokenizer()
+        tokenizer.tmp_dir = str(tmp_path)
+        return tokenizer
+
+    reference = fresh()
+    reference.initialize()
+    reference.load_userdict(str(analysis.USER_DICTIONARY))
+    assert not jiebacache.load(fresh(), analysis.USER_DICTIONARY)
+    jiebacache.save(reference, analysis.USER_DICTIONARY, jiebacache.user_words(analysis.USER_DICTIONARY))
+    cached = fresh()
+    assert jiebacache.load(cached, analysis.USER_DICTIONARY)
+    assert cached.FREQ == reference.FREQ and cached.total == reference.total
+    assert cached.user_word_tag_tab == reference.user_word_tag_tab
+    text = "青島市民政局推進養老服務和最低生活保障，城乡低保标准提高"
+    assert list(cached.cut(text, HMM=False)) == list(reference.cut(text, HMM=False))
