@@ -193,7 +193,7 @@ def test_search_filter_copy_and_reload(page, app_url):
     assert set(page.locator(".hit-passage mark").all_inner_texts()) & {"低保", "最低生活保障"}
     assert url_params(page) == {"q": ["低保"]}
     # The chart renders after the cards (Vega draws client-side): wait for it rather than count at once.
-    page.locator(".vega-embed").first.wait_for(timeout=30_000)
+    page.locator(".vega-embed").first.wait_for(state="attached", timeout=30_000)
     assert page.locator(".vega-embed").count() == 1, "the city × year chart is beside the results"
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
 
