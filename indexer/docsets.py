@@ -228,9 +228,11 @@ def _positions_in(blocks, candidates: set[int]) -> dict[int, set[int]]:
     """Positions of a term in each candidate document, from its decoded blocks."""
     found: dict[int, set[int]] = {}
     for ids, _, values in blocks:
-        for i, docnum in enumerate(ids):
-            if docnum in candidates:
-                found[docnum] = positions(values[i])
+        common = candidates.intersection(ids)
+        if common:
+            value_of = dict(zip(ids, values))
+            for docnum in common:
+                found[docnum] = positions(value_of[docnum])
     return found
 
 
