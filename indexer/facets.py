@@ -19,7 +19,9 @@ class Facet:
     by_value_descending: bool = False
 
     def buckets(self, values: Iterable, selected: set) -> list[dict]:
-        counts = Counter(v for v in values if v not in (None, "", 0))
+        counts = Counter(values)  # counted in C; the empty values dropped after
+        for empty in (None, "", 0):
+            counts.pop(empty, None)
         if self.by_value_descending:
             ordered = sorted(counts.items(), key=lambda item: item[0], reverse=True)
         else:
@@ -31,17 +33,30 @@ FACETS = (Facet("city"), Facet("year", by_value_descending=True), Facet("doc_typ
 
 
 def facet_counts(docnums: Iterable[int], column: Callable[[str, int], object],
-                 selections: dict[str, set]) -> tuple[dict[str, list[dict]], set[int]]:
-    """Disjunctive counts for every facet, and the docnums that pass all selections."""
+                 selections: dict[str, set], columns: dict[str, list] | None = None,
+                 ) -> tuple[dict[str, list[dict]], set[int]]:
+    """Disjunctive counts for every facet, and the docnums that pass all selections.
+
+    ``columns`` (optional) holds each facet's value per docnum, the same values
+    ``column`` returns, so values are looked up in C.
+    """
     docnums = list(docnums)
-    passes = {
-        facet.name: {d for d in docnums if not selections.get(facet.name) or column(facet.name, d) in selections[facet.name]}
-        for facet in FACETS
-    }
+    everything = set(docnums)
+
+    def values(name: str, docs: Iterable[int]):
+        if columns is not None and name in columns:
+            return map(columns[name].__getitem__, docs)
+        return (column(name, d) for d in docs)
+
+    passes = {}
+    for facet in FACETS:
+        chosen = selections.get(facet.name)
+        passes[facet.name] = ({d for d, v in zip(docnums, values(facet.name, docnums)) if v in chosen}
+                              if chosen else everything)
     counts = {}
     for facet in FACETS:
         others = [passes[f.name] for f in FACETS if f.name != facet.name]
-        eligible = set(docnums).intersection(*others)
-        counts[facet.name] = facet.buckets((column(facet.name, d) for d in eligible), selections.get(facet.name) or set())
-    selected = set(docnums).intersection(*passes.values())
+        eligible = everything.intersection(*others)
+        counts[facet.name] = facet.buckets(values(facet.name, eligible), selections.get(facet.name) or set())
+    selected = everything.intersection(*passes.values())
     return counts, selected

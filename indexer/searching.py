@@ -160,7 +160,7 @@ class SearchEngine:
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
             matching = set().union(*(docnums for _, docnums in tiers))
-            facets, selected = facet_counts(matching, self._column, selections)
+            facets, selected = facet_counts(matching, self._column, selections, self._columns)
             hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits, notices=notices,
@@ -244,7 +244,7 @@ class SearchEngine:
         with self._lock:
             self._refresh()
             matching = set().union(*(docnums for _, docnums in self._tiers(compiled)))
-            _, selected = facet_counts(matching, self._column, selections)
+            _, selected = facet_counts(matching, self._column, selections, self._columns)
             counts: dict[tuple, int] = {}
             for docnum in selected:
                 cell = (self._column("city", docnum), self._column("year", docnum))
