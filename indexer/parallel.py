@@ -55,8 +55,9 @@ PARALLEL_MIN_DOCS = 2_000
 BATCH_DOCS = 200
 # Messages waiting per worker (bounds the memory of the hand-over).
 QUEUE_BATCHES = 8
-# A worker starts a new segment after this many passages (bounds a worker's memory).
-SEGMENT_DOCS = 150_000
+# A worker starts a new segment after this many passages: bounds a worker's memory (~300 MB at 50k
+# passages); 100k passages on 2 cores stay 2 segments, 1M become ~17.
+SEGMENT_DOCS = 60_000
 # The fast analysis paths are compared with the analyzers on this many values per field per writer.
 VERIFY_VALUES = 32
 
