@@ -19,8 +19,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# Built when missing, or rebuilt when the engine cannot open it (an index of an older format).
 index: $(VENV)/.installed
-	@test -e $(INDEX_DIR)/current || $(BIN)/policy-search index
+	@test -e $(INDEX_DIR)/current && $(BIN)/python -c "from indexer.searching import open_engine; open_engine('$(INDEX_DIR)')" 2>/dev/null \
+		|| $(BIN)/policy-search index
 
 run: index
 	@if [ -f $(APP) ]; then \

@@ -3,9 +3,10 @@
 Analyzers are composed Whoosh-style from a tokenizer and filters. Two rules
 matter for everything built on top:
 
-* ``pos`` is the token's ordinal (phrase queries compare ordinals), and
-  ``startchar``/``endchar`` index the *original* text (highlights must land on
-  the source's characters, Traditional or not).
+* ``pos`` is the token's ordinal and ``startchar``/``endchar`` index the
+  *original* text (highlights must land on the source's characters,
+  Traditional or not). The index stores no positions: phrases are checked on
+  :func:`match_form` of the text (indexer/texts.py).
 * Index and query time use the same script folding and the same jieba setting
   (HMM off: segmentation then depends only on the dictionary, so a word is cut
   the same way wherever it appears).
@@ -72,6 +73,11 @@ def dictionary_fingerprint() -> str:
 
 def is_in_dictionary(word: str) -> bool:
     return segmenter().FREQ.get(word, 0) > 0
+
+
+def match_form(text: str) -> str:
+    """The text as the tokenizers see it (Simplified, lower case): what phrases and needles are found in."""
+    return to_simplified(text).lower()
 
 
 class FoldedTokenizer(Tokenizer):

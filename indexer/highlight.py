@@ -14,7 +14,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from indexer.script import to_simplified
+from indexer.analysis import match_form
 
 Span = tuple[int, int]
 SNIPPET_FALLBACK_CHARS = 120
@@ -25,7 +25,7 @@ _FRAGMENT = re.compile(rf"[^{SENTENCE_ENDS}]*(?:[{SENTENCE_ENDS}]+[”’」』�
 
 def match_spans(text: str, needles: list[str]) -> list[Span]:
     """Where any needle (Simplified, lower-case) occurs in ``text``, overlaps merged."""
-    folded = to_simplified(text).lower()
+    folded = match_form(text)
     spans: list[Span] = []
     for needle in {n for n in needles if n}:
         start = folded.find(needle)

@@ -1,16 +1,18 @@
-"""Fast index writing: postings grouped by term in memory, written block by block, on every core.
+"""Fast index writing: postings grouped by term in memory, written a term at a time, on every core.
 
 Whoosh's ``SegmentWriter`` spends most of a build outside jieba: every
 posting is a tuple pickled into a sorting pool, pickled again into a run file,
 read back, merged, and written with a lookup of the document's field length
 per posting, and the analyzers pass Token objects through generator chains.
-:class:`FastSegmentWriter` writes the same segment (``W3Codec``: the same
-files, posting blocks, term infos, lengths, stored fields and columns; any
-Whoosh reader opens it) from postings kept grouped by term in compact arrays,
-with Python work per block rather than per posting, and it analyses the two
-text layers with direct paths that produce exactly the configured analyzers'
-terms and positions (compared with them on the first values of every writer;
-on a difference the analyzer is used). :class:`FastCut` is jieba's HMM-free
+:class:`FastSegmentWriter` writes a segment with the same content
+(``W3Codec``: the same files, postings, term infos, lengths, stored fields
+and columns; any Whoosh reader opens it) from postings kept grouped by term
+in compact arrays, with Python work per term rather than per posting (one
+block per term, see :func:`_write_term`), and it analyses the two text
+layers with direct paths that produce exactly the configured analyzers'
+terms (compared with them on the first values of every writer; on a
+difference the analyzer is used). It also writes the segment's text table
+(indexer/texts.py). :class:`FastCut` is jieba's HMM-free
 segmentation, same words, about twice as fast.
 
 :class:`ParallelWriter` is what builds and updates use (:func:`open_writer`):
@@ -36,18 +38,18 @@ from itertools import chain
 from math import log
 from operator import sub
 from pickle import dumps
-import zlib
 
 import jieba
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
-from whoosh.formats import Positions
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from indexer import analysis
+from indexer.fields import TEXT_TABLE_FIELDS, TermCounts
 from indexer.script import to_simplified
+from indexer.texts import SegmentTexts, TextTableWriter, segment_path
 
 # Passages a build must reach before worker processes start (below, one process is faster).
 PARALLEL_MIN_DOCS = 2_000
@@ -61,14 +63,8 @@ SEGMENT_DOCS = 60_000
 # The fast analysis paths are compared with the analyzers on this many values per field per writer.
 VERIFY_VALUES = 32
 
-# Blocks with fewer postings than this are written uncompressed: zlib's fixed cost per call is high, and
-# small blocks gain little. At 64 a 100k-passage index is ~17% larger than compressing every block, is
-# written ~20% faster and its blocks read faster (no decompression of most blocks).
-COMPRESS_MIN_POSTINGS = 64
-
-# A term at one position below this is stored as the position itself (see FastSegmentWriter).
-POSITION_LIMIT = 4096
-_BLOCK = 128
+# Arrays pickle as raw bytes from protocol 3 on (protocol 2 writes them as lists of numbers).
+_PICKLE = 4
 
 
 def open_writer(index, procs: int | None = None, **kwargs) -> "ParallelWriter":
@@ -177,36 +173,20 @@ def fast_cut(tokenizer) -> FastCut:
     return FastCut(tokenizer)
 
 
-def _grouped(tokens: tuple[list[str], list[int]]) -> dict[str, list[int]]:
-    """(terms, positions) in token order as term → positions."""
-    poses: dict[str, list[int]] = {}
-    for term, pos in zip(*tokens):
-        found = poses.get(term)
-        if found is None:
-            poses[term] = [pos]
-        else:
-            found.append(pos)
-    return poses
-
-
 class _WordLayer:
-    """``JiebaTokenizer | LowercaseFilter | SubwordFilter`` at index time.
-
-    ``tokens(value)`` gives the terms and their positions in token order (a
-    sub-word right after its word, at the word's position); calling the layer
-    gives term → positions, what the analyzer's tokens make.
-    """
+    """``JiebaTokenizer | LowercaseFilter | SubwordFilter`` at index time: the terms in token order (a word,
+    then its sub-words), what the analyzer's tokens make."""
 
     def __init__(self, hmm: bool, min_length: int):
         self.hmm = hmm
         self.min_length = min_length
-        self._words: dict[str, tuple | None] = {}
+        self._words: dict[str, tuple] = {}
         self._has_word_char = analysis._HAS_WORD_CHAR.search
 
-    def _word(self, word: str):
-        """A segmenter word as its terms (the word, then its sub-words), or None for punctuation (a position gap)."""
+    def _word(self, word: str) -> tuple:
+        """A segmenter word as its terms (the word, then its sub-words); none for punctuation."""
         if not self._has_word_char(word):
-            entry = None
+            entry = ()
         else:
             term = word.lower()
             entry = (term, *_subwords(term, self.min_length)) if len(term) > self.min_length else (term,)
@@ -214,32 +194,21 @@ class _WordLayer:
             self._words[word] = entry
         return entry
 
-    def tokens(self, value: str) -> tuple[list[str], list[int]]:
+    def terms(self, value: str) -> list[str]:
         terms: list[str] = []
-        positions: list[int] = []
         words = self._words
-        pos = 0
         segmenter = analysis.segmenter()
         folded = to_simplified(value)
         cut = segmenter.cut(folded, HMM=True) if self.hmm else fast_cut(segmenter)(folded)
         for word in cut:
-            entry = words.get(word, False)
-            if entry is False:
-                entry = self._word(word)
+            entry = words.get(word)
             if entry is None:
-                pos += 1
-                continue
+                entry = self._word(word)
             if len(entry) == 1:
                 terms.append(entry[0])
-                positions.append(pos)
-            else:
+            elif entry:
                 terms.extend(entry)
-                positions.extend([pos] * len(entry))
-            pos += 1
-        return terms, positions
-
-    def __call__(self, value: str) -> dict[str, list[int]]:
-        return _grouped(self.tokens(value))
+        return terms
 
 
 @lru_cache(maxsize=200_000)
@@ -255,24 +224,16 @@ def _subwords(word: str, min_length: int) -> tuple[str, ...]:
 
 
 class _GramLayer:
-    """``BigramTokenizer | LowercaseFilter``: each run's bigrams, then its last character; a gap between runs."""
+    """``BigramTokenizer | LowercaseFilter``: each run's bigrams, then its last character."""
 
     @staticmethod
-    def tokens(value: str) -> tuple[list[str], list[int]]:
+    def terms(value: str) -> list[str]:
         terms: list[str] = []
-        positions: list[int] = []
-        pos = 0
-        for run in analysis.WORD_RUN.finditer(to_simplified(value)):
-            text = run.group().lower()
-            n = len(text)
-            terms += [text[i:i + 2] for i in range(n - 1)]
+        for run in analysis.WORD_RUN.findall(to_simplified(value)):
+            text = run.lower()
+            terms += [text[i:i + 2] for i in range(len(text) - 1)]
             terms.append(text[-1])
-            positions += range(pos, pos + n)
-            pos += n + 1
-        return terms, positions
-
-    def __call__(self, value: str) -> dict[str, list[int]]:
-        return _grouped(self.tokens(value))
+        return terms
 
 
 _gram_layer = _GramLayer()
@@ -280,7 +241,7 @@ _gram_layer = _GramLayer()
 
 def direct_path(fieldobj):
     """The direct analysis for a field, or None when its analyzer is not one of the engine's two layers."""
-    if type(fieldobj.format) is not Positions or fieldobj.format.field_boost != 1.0:
+    if type(fieldobj.format) is not TermCounts or fieldobj.format.field_boost != 1.0:
         return None
     if fieldobj.vector or fieldobj.separate_spelling():
         return None
@@ -297,21 +258,10 @@ def direct_path(fieldobj):
     return None
 
 
-def encode_positions(positions) -> bytes:
-    """``Positions.encode``: the posting value of a term in one document (the deltas of its positions)."""
-    return pack_uint(len(positions)) + dumps(list(map(sub, positions, chain((0,), positions))), 2)
-
-
-@lru_cache(maxsize=None)
-def _singles() -> list[bytes]:
-    """The posting value of a term at one position ``p`` < POSITION_LIMIT, shared by every such posting."""
-    return [pack_uint(1) + dumps([pos], 2) for pos in range(POSITION_LIMIT)]
-
-
 def direct_items(path, value) -> list[tuple[bytes, int, float, bytes]]:
     """What ``field.index(value)`` yields, computed by the direct path (for verification)."""
-    return sorted((term.encode("utf-8"), len(poses), float(len(poses)), encode_positions(poses))
-                  for term, poses in path(value).items())
+    return sorted((term.encode("utf-8"), count, float(count), b"")
+                  for term, count in Counter(path.terms(value)).items())
 
 
 # -- the segment writer -----------------------------------------------------------
@@ -324,13 +274,10 @@ class FastSegmentWriter(SegmentWriter):
     columns; the per-document parts through Whoosh's own codec objects).
     Falls back to Whoosh's pool when segments are merged into it
     (``add_reader``) or a document carries boosts, which builds never do.
+    Either way it also writes the segment's text table (indexer/texts.py).
 
     A term's postings in a text layer are an ``array('I')`` of (docnum,
-    payload) pairs: the payload is the term's position when it occurs once at
-    a position below ``POSITION_LIMIT`` (most postings), else
-    ``POSITION_LIMIT + offset`` into the field's pool (an ``array('I')``:
-    count, then the positions). Posting values are made when the segment is
-    written, mostly by table lookup.
+    count) pairs; posting values are made when the segment is written.
     """
 
     def __init__(self, ix, **kwargs):
@@ -350,10 +297,9 @@ class FastSegmentWriter(SegmentWriter):
             if path is not None:
                 self._direct[name] = path
                 self._verify_left[name] = VERIFY_VALUES
-        # fieldname → term → array('I') of (docnum, payload) pairs
+        # fieldname → term → array('I') of (docnum, count) pairs
         self._streams: dict[str, dict[str, array]] = {name: {} for name in self._direct}
-        # fieldname → count and positions of the postings with a payload POSITION_LIMIT + offset
-        self._pool: dict[str, array] = {name: array("I") for name in self._direct}
+        self._texts = TextTableWriter(TEXT_TABLE_FIELDS)
         # fieldname → btext → [docnums, weights, values] for the general path
         self._general: dict[str, dict[bytes, list]] = {}
         # fieldname → length byte per docnum (scorable fields)
@@ -368,6 +314,7 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         self._check_state()
+        self._texts.add(fields)
         if self._pooled or any(name.startswith("_") for name in fields):
             # Boosts and custom stored values: Whoosh's own path, postings into the pool.
             self._spill_to_pool()
@@ -410,54 +357,24 @@ class FastSegmentWriter(SegmentWriter):
     def _add_direct(self, fieldname, field, path, value, docnum) -> int:
         previous = self._repeat.get(fieldname)
         if previous is not None and previous[0] == value:
-            terms, positions = previous[1]
+            counts, length = previous[1]
         else:
-            terms, positions = tokens = path.tokens(value)
-            self._repeat[fieldname] = (value, tokens)
+            terms = path.terms(value)
+            counts, length = Counter(terms).items(), len(terms)
+            self._repeat[fieldname] = (value, (counts, length))
             if self._verify_left[fieldname]:
                 self._verify(fieldname, field, path, value)
                 if fieldname not in self._direct:
                     return self._add_general(fieldname, field, value, docnum)
-        if not terms:
-            return 0
         streams = self._streams[fieldname]
         get = streams.get
-        if positions[-1] < POSITION_LIMIT:  # positions never decrease
-            counts = Counter(terms)
-            if len(counts) == len(terms):  # every term once: one (docnum, position) pair each
-                for term, pos in zip(terms, positions):
-                    stream = get(term)
-                    if stream is None:
-                        stream = streams[term] = array("I")
-                    stream.append(docnum)
-                    stream.append(pos)
-                return len(terms)
-            repeated: dict[str, list[int]] = {}
-            for term, pos in zip(terms, positions):
-                if counts[term] == 1:
-                    stream = get(term)
-                    if stream is None:
-                        stream = streams[term] = array("I")
-                    stream.append(docnum)
-                    stream.append(pos)
-                else:
-                    found = repeated.get(term)
-                    if found is None:
-                        repeated[term] = [pos]
-                    else:
-                        found.append(pos)
-        else:
-            repeated = _grouped((terms, positions))
-        pool = self._pool[fieldname]
-        for term, found in repeated.items():
+        for term, count in counts:
             stream = get(term)
             if stream is None:
                 stream = streams[term] = array("I")
             stream.append(docnum)
-            stream.append(POSITION_LIMIT + len(pool))
-            pool.append(len(found))
-            pool.extend(found)
-        return len(terms)
+            stream.append(count)
+        return length
 
     def _verify(self, fieldname, field, path, value) -> None:
         self._verify_left[fieldname] -= 1
@@ -472,7 +389,7 @@ class FastSegmentWriter(SegmentWriter):
         self._repeat.pop(fieldname, None)
         general = self._general.setdefault(fieldname, {})
         for term, stream in self._streams.pop(fieldname).items():
-            docnums, weights, values = self._decode(fieldname, stream)
+            docnums, weights, values = self._decode(stream)
             general[term.encode("utf-8")] = [array("I", docnums), list(weights or [1.0] * len(docnums)), values]
 
     def _add_general(self, fieldname, field, value, docnum) -> int:
@@ -498,19 +415,15 @@ class FastSegmentWriter(SegmentWriter):
 
     # -- writing ------------------------------------------------------------
 
-    def _decode(self, fieldname, stream: array):
-        """A term's pairs as docnums, weights (None: all 1.0) and posting values."""
-        payloads = stream[1::2]
-        singles = _singles()
-        if max(payloads) < POSITION_LIMIT:
-            return stream[0::2], None, list(map(singles.__getitem__, payloads))
-        pool = self._pool[fieldname]
-        counts = [1 if p < POSITION_LIMIT else pool[p - POSITION_LIMIT] for p in payloads]
-        values = [singles[p] if p < POSITION_LIMIT else
-                  encode_positions(pool[p - POSITION_LIMIT + 1:p - POSITION_LIMIT + 1 + n]) for p, n in zip(payloads, counts)]
-        return stream[0::2], list(map(float, counts)), values
+    @staticmethod
+    def _decode(stream: array):
+        """A term's pairs as docnums, weights (None: all 1.0) and posting values (empty: see TermCounts)."""
+        counts = stream[1::2]
+        weights = None if max(counts) == 1 else list(map(float, counts))
+        return stream[0::2], weights, [b""] * len(counts)
 
     def _flush_segment(self):
+        self._texts.write(self.storage, self.newsegment)
         if self._pooled:
             return super()._flush_segment()
         self.perdocwriter.close()
@@ -527,10 +440,9 @@ class FastSegmentWriter(SegmentWriter):
             if fieldname in self._streams:
                 streams = self._streams[fieldname]
                 for term in sorted(streams):
-                    docnums, weights, values = self._decode(fieldname, streams[term])
+                    docnums, weights, values = self._decode(streams[term])
                     self.write_term(fieldwriter, term.encode("utf-8"), docnums, weights, values, lengths)
                 streams.clear()
-                self._pool[fieldname] = array("I")
             else:
                 general = self._general[fieldname]
                 for tbytes in sorted(general):
@@ -550,7 +462,7 @@ class FastSegmentWriter(SegmentWriter):
         for fieldname, streams in self._streams.items():
             for term, stream in streams.items():
                 tbytes = term.encode("utf-8")
-                docnums, weights, values = self._decode(fieldname, stream)
+                docnums, weights, values = self._decode(stream)
                 for docnum, weight, value in zip(docnums, weights or [1.0] * len(docnums), values):
                     add((fieldname, tbytes, docnum, weight, value))
             streams.clear()
@@ -563,7 +475,17 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_reader(self, reader):
         self._spill_to_pool()
+        self._copy_texts(reader)
         return super().add_reader(reader)
+
+    def _copy_texts(self, reader) -> None:
+        """The merged segment's texts, in the order ``add_reader`` numbers its live documents."""
+        texts = SegmentTexts(segment_path(reader._storage.folder, reader._segment))
+        try:
+            for docnum in reader.all_doc_ids():
+                self._texts.add_folded({name: texts.text(name, docnum) for name in TEXT_TABLE_FIELDS})
+        finally:
+            texts.close()
 
     def finish_segment(self):
         """Write this writer's segment and return it, without a TOC (for a parent writer)."""
@@ -594,101 +516,47 @@ class _Counting:
 
 
 def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -> None:
-    """One term's postings, in the bytes ``W3PostingsWriter`` and ``W3TermInfo`` write, a block at a time.
+    """One term's postings as a single uncompressed block of the W3 codec, ids and weights as arrays.
 
-    Equivalent to ``start_term``, ``add`` per posting and ``finish_term`` on
-    the codec's field writer, with the Python work per block instead of per
-    posting (``codec_write_term`` below is that reference; the tests compare
-    the bytes). ``weights`` None means every weight is 1.0.
+    Whoosh's own writer cuts postings into zlib-compressed blocks of 128 and
+    pickles ids and weights as tuples; its reader takes any block length and
+    any sequence there. One block per term with ``array`` ids (deltas) and
+    weights is unpickled with one copy and read by indexer/matching.py with
+    ``np.frombuffer``: per term, not per posting. The term info is the codec's.
+    ``weights`` None means every weight is 1.0.
     """
     postfile = fieldwriter._postfile
     fixed_size = fieldwriter._format.fixed_value_size()
     total = len(docnums)
-    if weights is None and fixed_size is None and lengths is not None and total < COMPRESS_MIN_POSTINGS:
-        return _write_small_term(fieldwriter, tbytes, docnums, values, lengths)
-    compression = fieldwriter._codec._compression
+    ids = array("I", docnums)
+    if weights is None:
+        term_weight, max_weight, mini_weights = float(total), 1.0, None
+    else:
+        block_weights = array("f", weights)
+        term_weight, max_weight = sum(block_weights), max(0, max(block_weights))
+        first = block_weights[0]
+        if block_weights.count(first) == total:
+            mini_weights = None if first == 1.0 else first
+        else:
+            mini_weights = block_weights
+    if lengths is not None:
+        found = bytes(map(lengths.__getitem__, ids)).replace(b"\0", b"")  # 0: no length (field absent)
+        low, high = (min(found), max(found)) if found else (0, 0)
+    else:
+        low, high = 0, 0
+    if fixed_size is None or fixed_size < 0:
+        mini_values = tuple(v for v in values if v)
+    elif fixed_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(values)
+    databytes = dumps((array("I", map(sub, ids, chain((0,), ids))), mini_weights, mini_values), _PICKLE)
+    infobytes = dumps((total, ids[-1], max_weight, 0, low, high), 2)
+    data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
     start_offset = postfile.tell()
-    chunks = [WHOOSH3_HEADER_MAGIC]
-    term_weight, min_length, max_length, max_weight = 0, None, 0, 0
-    for start in range(0, total, _BLOCK):
-        end = min(total, start + _BLOCK)
-        ids = docnums[start:end]
-        if weights is None:
-            block_max_weight = 1.0
-            term_weight += float(end - start)
-            mini_weights = None
-        else:
-            block_weights = array("f", weights[start:end])
-            block_max_weight = max(0, max(weights[start:end]))
-            term_weight += sum(block_weights)
-            first = block_weights[0]
-            if first == 1.0 and block_weights.count(1.0) == len(block_weights):
-                mini_weights = None
-            elif block_weights.count(first) == len(block_weights):
-                mini_weights = first
-            else:
-                mini_weights = tuple(block_weights)
-        if lengths is not None:
-            found = list(map(lengths.__getitem__, ids))
-            if not all(found):
-                found = [b for b in found if b]
-            block_min = byte_to_length(min(found)) if found else None
-            block_max = byte_to_length(max(found)) if found else 0
-        else:
-            block_min, block_max = None, 0
-        # W3TermInfo.add_block
-        if min_length is None:
-            min_length = block_min
-        else:
-            min_length = min(min_length, block_min)
-        max_length = max(max_length, block_max)
-        max_weight = max(max_weight, block_max_weight)
-        # W3PostingsWriter._write_block
-        block_values = values[start:end]
-        if not all(block_values):
-            block_values = [v for v in block_values if v]
-        if fixed_size is None or fixed_size < 0:
-            mini_values = tuple(block_values)
-        elif fixed_size == 0:
-            mini_values = None
-        else:
-            mini_values = b"".join(block_values)
-        databytes = dumps((tuple(map(sub, ids, chain((0,), ids))), mini_weights, mini_values), 2)
-        # Small blocks (most terms occur in a few passages) are stored uncompressed: zlib costs more
-        # time than it saves there, and often bytes too. Readers take the level from each block's header.
-        comp = compression if end - start >= COMPRESS_MIN_POSTINGS else 0
-        if comp:
-            databytes = zlib.compress(databytes, comp)
-        infobytes = dumps((end - start, ids[-1], block_max_weight, comp,
-                           length_to_byte(block_min), length_to_byte(block_max)), 2)
-        length = len(infobytes) + len(databytes)
-        chunks.append(pack_int(-length if end == total else length))
-        chunks.append(infobytes)
-        chunks.append(databytes)
-    data = b"".join(chunks)
     postfile.write(data)
     # W3TermInfo.to_bytes (never inlined: the codec's inline limit is 1)
-    info = W3TermInfo._struct.pack(False, term_weight, total, 0 if min_length is None else length_to_byte(min_length),
-                                   length_to_byte(max_length), max_weight, docnums[0], docnums[-1])
-    info += pack_long(start_offset) + pack_int(len(data))
-    _add_term(fieldwriter, tbytes, info)
-
-
-def _write_small_term(fieldwriter, tbytes: bytes, docnums, values, lengths) -> None:
-    """:func:`_write_term` for the common case: one uncompressed block, weights 1.0, positions values."""
-    postfile = fieldwriter._postfile
-    start_offset = postfile.tell()
-    total = len(docnums)
-    found = list(map(lengths.__getitem__, docnums))
-    if not all(found):
-        found = [b for b in found if b]
-    low = min(found) if found else 0  # length bytes: byte_to_length / length_to_byte round-trip
-    high = max(found) if found else 0
-    databytes = dumps((tuple(map(sub, docnums, chain((0,), docnums))), None, tuple(values)), 2)
-    infobytes = dumps((total, docnums[-1], 1.0, 0, low, high), 2)
-    data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
-    postfile.write(data)
-    info = W3TermInfo._struct.pack(False, float(total), total, low, high, 1.0, docnums[0], docnums[-1])
+    info = W3TermInfo._struct.pack(False, term_weight, total, low, high, max_weight, docnums[0], docnums[-1])
     _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
 
 
@@ -705,19 +573,6 @@ def _add_term(fieldwriter, tbytes: bytes, info: bytes) -> None:
     h = tindex.hashfn(key)
     tindex.buckets[h & 255].append((h, position))
     tindex.lastkey = key
-
-
-def codec_write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -> None:
-    """The reference for :func:`_write_term`: the codec's own calls, posting by posting (slow; for tests)."""
-    fieldwriter.start_term(tbytes)
-    writer = fieldwriter._postwriter
-    compression = writer._compression
-    for docnum, weight, value in zip(docnums, weights or [1.0] * len(docnums), values):
-        length = lengths[docnum] if lengths is not None else 0
-        writer.add_posting(docnum, weight, value or b"", byte_to_length(length) if length else None)
-    writer._compression = compression if len(writer._ids) >= COMPRESS_MIN_POSTINGS else 0
-    fieldwriter.finish_term()
-    writer._compression = compression
 
 
 # -- the parallel writer -------------------------------------------------------------

@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from indexer.analysis import WORD_RUN, query_words
-from indexer.script import to_simplified
+from indexer.analysis import WORD_RUN, match_form, query_words
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 24
@@ -42,7 +41,7 @@ class Term:
     @property
     def runs(self) -> list[str]:
         """The Simplified, lower-cased runs of word characters a match must contain."""
-        return WORD_RUN.findall(to_simplified(self.text).lower())
+        return WORD_RUN.findall(match_form(self.text))
 
 
 @dataclass(frozen=True)

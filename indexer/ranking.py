@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.script import to_simplified
+from indexer.analysis import match_form
 from indexer.similarity import NEAR_DUPLICATE, jaccard, shingles
 
 # A passage whose query words stand within a few characters of each other gains up to this share.
@@ -28,7 +28,7 @@ def proximity_bonus(text: str, clause_needles: list[list[str]]) -> float:
     """Share of extra score for the tightest window holding one needle of every clause."""
     if len(clause_needles) < 2:
         return 0.0
-    folded = to_simplified(text).lower()
+    folded = match_form(text)
     occurrences: list[tuple[int, int, int]] = []  # (start, end, clause)
     for clause, needles in enumerate(clause_needles):
         for needle in needles:

@@ -13,17 +13,19 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh import query as wq
 
-from indexer import docsets, fastcolumns, store, topscores
+from indexer import fastcolumns, store
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
 from indexer.facets import facet_counts
 from indexer.fields import SCHEMA_VERSION
 from indexer.highlight import highlight, snippet
+from indexer.matching import Evaluation, IndexArrays, Matches
 from indexer.query import QueryError, parse_query
 from indexer.querying import CompiledQuery, compile_query
 from indexer.ranking import Candidate, collapse_near_duplicates, rerank
@@ -94,8 +96,6 @@ class ContextPassage:
 class SearchEngine:
     """An opened index. Thread-safe for searching; follows a rebuilt index automatically."""
 
-    _postings: docsets.Postings | None = None
-
     def __init__(self, index_dir: Path | None = None):
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self._lock = threading.Lock()
@@ -107,6 +107,8 @@ class SearchEngine:
     def _open(self) -> None:
         generation = store.current_generation(self.index_dir)
         meta = store.read_meta(generation)
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise store.IndexMissing("索引由旧版本建立，格式已变（短语改在文本表上核对），请运行 policy-search index 重建。")
         self.warnings = _compatibility_warnings(meta)
         index = whoosh_index.open_dir(str(generation))
         searcher = index.searcher(weighting=scoring.BM25F())
@@ -114,11 +116,13 @@ class SearchEngine:
         self._columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
         self._documents = store.read_documents(generation)
         self._meta = meta
-        old = getattr(self, "_searcher", None)
+        old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
         self._searcher = searcher
+        self._arrays = IndexArrays(searcher, generation)
         self._generation = generation
-        if old is not None:
-            old.close()
+        if old[0] is not None:
+            old[0].close()
+            old[1].close()
 
     def _refresh(self) -> None:
         """Reopen if a rebuild published a new generation since we opened."""
@@ -130,6 +134,7 @@ class SearchEngine:
             self._open()
 
     def close(self) -> None:
+        self._arrays.close()
         self._searcher.close()
 
     @property
@@ -159,35 +164,28 @@ class SearchEngine:
             relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
-            matching = set().union(*(docnums for _, docnums in tiers))
-            facets, selected = facet_counts(matching, self._column, selections, self._columns)
+            matching = np.logical_or.reduce([matches.mask for _, matches in tiers])
+            facets, selected = facet_counts(np.flatnonzero(matching).tolist(), self._column, selections, self._columns)
             hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits, notices=notices,
                               expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2))
 
-    def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, set[int]]]:
+    def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, Matches]]:
         """Ranking tiers, each with the passages it adds: as typed, then via synonyms or title, then partial."""
-        self._postings = docsets.Postings()  # posting blocks this query decodes, shared by matching and ranking
-        strict = self._matching_docnums(compiled.strict)
+        evaluation = Evaluation(self._arrays)  # the postings decoded once for every tier
+        strict = evaluation.matches(compiled.strict)
         tiers = [(compiled.strict, strict)]
-        found = set(strict)
-        if compiled.broad is not None:
-            extra = self._matching_docnums(compiled.broad) - found
-            tiers.append((compiled.broad, extra))
-            found |= extra
-        if compiled.relaxed is not None and len(found) < RELAX_BELOW:
-            extra = self._matching_docnums(compiled.relaxed) - found
-            if extra:
-                tiers.append((compiled.relaxed, extra))
+        found = strict.mask
+        for tier in (compiled.broad, compiled.relaxed):
+            if tier is None or (tier is compiled.relaxed and np.count_nonzero(found) >= RELAX_BELOW):
+                continue
+            matches = evaluation.matches(tier)
+            extra = matches.mask & ~found
+            if extra.any() or tier is compiled.broad:
+                tiers.append((tier, Matches(extra, matches.scores * extra)))
+                found = found | extra
         return tiers
-
-    def _matching_docnums(self, whoosh_query: wq.Query) -> set[int]:
-        searcher = self._searcher
-        docnums = docsets.matching_docnums(searcher, whoosh_query, self._postings)  # = docs_for_query, set-wise
-        if searcher.reader().has_deletions():
-            return {d for d in docnums if not searcher.reader().is_deleted(d)}
-        return set(docnums)
 
     def _column(self, name: str, docnum: int):
         return self._columns[name][docnum]
@@ -198,26 +196,18 @@ class SearchEngine:
             return []
         wanted = offset + limit + DUPLICATE_POOL
         ranked: list[Candidate] = []
-        for whoosh_query, docnums in tiers:
-            allowed = docnums & selected
-            if not allowed:
-                continue
+        chosen = np.zeros(self._arrays.size, dtype=bool)
+        chosen[list(selected)] = True
+        for _, matches in tiers:
             pool = [Candidate(docnum, score, self._searcher.stored_fields(docnum))
-                    for score, docnum in self._top(whoosh_query, allowed, wanted)]
+                    for score, docnum in _top(matches, chosen, wanted)]
+            if not pool:
+                continue
             ranked = collapse_near_duplicates(ranked + rerank(pool, compiled.needles))
             if len(ranked) >= wanted:
                 break
         return [self._hit(rank, candidate, compiled.all_needles)
                 for rank, candidate in enumerate(ranked[offset:offset + limit], start=offset + 1)]
-
-    def _top(self, whoosh_query: wq.Query, allowed: set[int], limit: int) -> list[tuple[float, int]]:
-        """The ``limit`` best of ``allowed`` by BM25F, (score, docnum): Whoosh's exhaustive ranking, computed
-        set-wise (indexer/topscores.py; Whoosh's own search with a limit can drop top matches)."""
-        try:
-            return topscores.search_top(self._searcher, whoosh_query, allowed, limit, self._postings)
-        except topscores.Unsupported:
-            results = self._searcher.search(whoosh_query, filter=allowed, limit=None, optimize=False)
-            return [(hit.score, hit.docnum) for hit in results[:limit]]
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
         stored, score = candidate.fields, candidate.score
@@ -243,8 +233,8 @@ class SearchEngine:
         selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
         with self._lock:
             self._refresh()
-            matching = set().union(*(docnums for _, docnums in self._tiers(compiled)))
-            _, selected = facet_counts(matching, self._column, selections, self._columns)
+            matching = np.logical_or.reduce([matches.mask for _, matches in self._tiers(compiled)])
+            _, selected = facet_counts(np.flatnonzero(matching).tolist(), self._column, selections, self._columns)
             counts: dict[tuple, int] = {}
             for docnum in selected:
                 cell = (self._column("city", docnum), self._column("year", docnum))
@@ -288,6 +278,21 @@ class SearchEngine:
                 "facets": counts}
 
 
+def _top(matches: Matches, allowed: np.ndarray, limit: int) -> list[tuple[float, int]]:
+    """The ``limit`` best allowed matches as (score, docnum): by score, ties by docnum (as Whoosh orders)."""
+    docnums = np.flatnonzero(matches.mask & allowed)
+    if not len(docnums) or limit <= 0:
+        return []
+    scores = matches.scores[docnums]
+    if len(docnums) > limit:
+        keep = np.argpartition(-scores, limit - 1)[:limit]
+        threshold = scores[keep].min()
+        keep = np.flatnonzero(scores >= threshold)  # every tie at the cut, so the docnum order decides
+        docnums, scores = docnums[keep], scores[keep]
+    order = np.lexsort((docnums, -scores))[:limit]
+    return [(float(scores[i]), int(docnums[i])) for i in order]
+
+
 def open_engine(index_dir: Path | str | None = None) -> SearchEngine:
     """Open the index once; raises ``store.IndexMissing`` with a message when there is none."""
     return SearchEngine(Path(index_dir) if index_dir else None)
@@ -295,7 +300,7 @@ def open_engine(index_dir: Path | str | None = None) -> SearchEngine:
 
 def _compatibility_warnings(meta: dict) -> list[str]:
     warnings = []
-    if meta.get("schema_version") != SCHEMA_VERSION or meta.get("hmm") != USE_HMM:
+    if meta.get("hmm") != USE_HMM:
         warnings.append("索引由旧版本建立，请运行 policy-search index 重建。")
     if meta.get("dictionary") != dictionary_fingerprint():
         warnings.append("词典已更新，索引仍按旧词典分词；请运行 policy-search index 重建。")

@@ -6,6 +6,7 @@ and reprints repeat them across documents; both should count once.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
 
 from indexer.script import to_simplified
@@ -16,11 +17,12 @@ SKETCH_SIZE = 16
 SKETCH_BUCKETS = 3  # a candidate shares one of the sketch's smallest hashes
 BUCKET_LIMIT = 4  # most recent paragraphs kept per bucket, so each check costs a bounded amount
 MIN_CHARS = 20  # shorter paragraphs are compared exactly, not by shingles
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus the underscore
 
 
 def shingles(text: str) -> set[str]:
     """Overlapping character triples of the folded text, punctuation and spaces ignored."""
-    folded = "".join(ch for ch in to_simplified(text) if ch.isalnum())
+    folded = _NOT_ALNUM.sub("", to_simplified(text))
     return {folded[i:i + SHINGLE] for i in range(max(1, len(folded) - SHINGLE + 1))}
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.config import DICTIONARY_DIR
-from indexer.script import to_simplified
+from indexer.analysis import match_form
 
 THESAURUS_PATH = DICTIONARY_DIR / "thesaurus.toml"
 EQUIVALENT, RELATED = "equivalent", "related"
@@ -75,7 +75,7 @@ def default_thesaurus() -> Thesaurus:
 
 
 def _fold(text: str) -> str:
-    return to_simplified(text.strip()).lower()
+    return match_form(text.strip())
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:

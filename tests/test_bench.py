@@ -118,30 +118,41 @@ def test_fast_and_parallel_writers_write_what_whoosh_writes(corpus_dir, tmp_path
     assert contents[0] == contents[1] == contents[2]
 
 
-def test_block_writer_matches_the_codec_byte_for_byte(corpus_dir, tmp_path):
+def _parallel_index(rows, path):
+    """A two-segment index of ``rows`` written by the build's writer."""
     from whoosh import index as whoosh_index
 
     from indexer import parallel
     from indexer.fields import make_schema
 
-    rows = _seed_rows(corpus_dir) * 2  # enough postings for several blocks, compressed and not
-    files = []
-    for term_writer in (parallel._write_term, parallel.codec_write_term):
-        path = tmp_path / term_writer.__name__
-        path.mkdir()
-        index = whoosh_index.create_in(str(path), make_schema())
-        writer = parallel.FastSegmentWriter(index)
-        writer.write_term = term_writer
-        for fields in rows:
-            writer.add_document(**fields)
-        writer.commit()
-        files.append({item.name.split(".", 1)[1]: item.read_bytes() for item in path.iterdir()
-                      if item.name.startswith("MAIN_") and "." in item.name})
-    assert "pst" in files[0] and "trm" in files[0]
-    assert files[0] == files[1]
+    index = whoosh_index.create_in(str(path), make_schema())
+    writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
+    for fields in rows:
+        writer.add_document(**fields)
+    writer.commit()
+    return whoosh_index.open_dir(str(path))
 
 
-# -- the set-wise query evaluation (docsets, topscores) is Whoosh's, exactly ----------------------
+def test_text_tables_hold_each_passages_folded_text(corpus_dir, tmp_path):
+    from indexer import texts
+    from indexer.analysis import match_form
+    from indexer.fields import TEXT_TABLE_FIELDS
+
+    rows = _seed_rows(corpus_dir) * 2
+    reader = _parallel_index(rows, tmp_path).reader()
+    checked = 0
+    for leaf, _ in reader.leaf_readers():
+        table = texts.SegmentTexts(texts.segment_path(tmp_path, leaf._segment))
+        for docnum, stored in leaf.iter_docs():
+            row = next(r for r in rows if r["doc_id"] == stored["doc_id"] and r["order"] == stored["order"])
+            for name in TEXT_TABLE_FIELDS:
+                assert table.text(name, docnum).decode("utf-8") == match_form(row[name])
+            checked += 1
+        table.close()
+    assert checked == len(rows)
+
+
+# -- the array evaluation (indexer/matching.py) is Whoosh's, and phrases are substrings -----------------
 
 QUERIES = ["养老", "低保 标准", '"养老服务"', "養老服務", "残疾人 补贴", "养老 OR 殡葬", "低保 -青岛", "老", "青岛 低保",
            '"社会救助" 低保 -农村', "社区 养老 服务", "婚姻登记"]
@@ -156,55 +167,96 @@ def _engine_queries():
         yield from (value for value in vars(compiled).values() if hasattr(value, "matcher"))
 
 
-def _check_against_whoosh(searcher):
-    import random
+def _has(query, kind) -> bool:
+    return isinstance(query, kind) or any(_has(child, kind) for child in query.children())
 
-    from indexer import docsets, topscores
 
-    rng = random.Random(5)
+def _without_phrases(query):
+    """The query with each phrase replaced by the conjunction of its terms (what Whoosh can evaluate without
+    positions), for comparing the rest of the tree."""
+    from whoosh import query as wq
+
+    if isinstance(query, wq.Phrase):
+        return wq.And([wq.Term(query.fieldname, word) for word in query.words], boost=query.boost)
+    return query.apply(_without_phrases)
+
+
+def _check_against_whoosh(searcher, folder):
+    from whoosh import query as wq
+
+    from indexer.matching import Evaluation, IndexArrays
+
+    arrays = IndexArrays(searcher, folder)
     checked = 0
     for query in _engine_queries():
-        postings = docsets.Postings()
-        docs = docsets.matching_docnums(searcher, query, postings)
-        assert docs == set(searcher.docs_for_query(query))
-        for allowed in (docs, set(rng.sample(sorted(docs), len(docs) // 3))):
-            if not allowed:
-                continue
-            expected = [(hit.score, hit.docnum) for hit in searcher.search(query, filter=allowed, limit=None,
-                                                                           optimize=False)][:12]
-            assert topscores.search_top(searcher, query, allowed, 12, postings) == expected
-            checked += 1
+        if _has(query, wq.Phrase):
+            # Phrases are checked on text, which Whoosh cannot do here: compare everything else.
+            loose = _without_phrases(query)
+            strict = Evaluation(arrays).matches(query).docnums()
+            assert set(strict) <= set(Evaluation(arrays).matches(loose).docnums())
+            query = loose
+        found = Evaluation(arrays).matches(query)
+        expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None, optimize=False)}
+        assert set(found.docnums().tolist()) == set(expected)
+        if not _has(query, wq.Prefix):  # Whoosh scores a one-term prefix as that term, here it is constant
+            for docnum, score in expected.items():
+                assert abs(found.scores[docnum] - score) <= 1e-9 * max(1.0, abs(score)), query
+        checked += 1
+    arrays.close()
     assert checked > 20
 
 
-def test_set_wise_matching_and_ranking_equal_whoosh(index_dir):
+def _check_phrases_are_substrings(searcher, folder):
+    from whoosh import query as wq
 
+    from indexer.analysis import match_form
+    from indexer.matching import Evaluation, IndexArrays
+
+    arrays = IndexArrays(searcher, folder)
+    reader = searcher.reader()
+    passages = {docnum: match_form(stored["passage"]) for docnum, stored in reader.iter_docs()}
+    for run in ("养老服务", "社会救助", "城市低保", "服务", "老年人", "儿童福利机构"):
+        bigrams = [run[i:i + 2] for i in range(len(run) - 1)]
+        query = wq.Phrase("grams", bigrams) if len(bigrams) > 1 else wq.Term("grams", bigrams[0])
+        found = set(Evaluation(arrays).matches(query).docnums().tolist())
+        assert found == {docnum for docnum, text in passages.items() if run in text}, run
+    arrays.close()
+
+
+def test_array_evaluation_equals_whoosh(index_dir):
     from indexer.searching import open_engine
+    from indexer.store import current_generation
 
     engine = open_engine(index_dir)
-    _check_against_whoosh(engine._searcher)
+    _check_against_whoosh(engine._searcher, current_generation(index_dir))
+    _check_phrases_are_substrings(engine._searcher, current_generation(index_dir))
     engine.close()
 
 
-def test_set_wise_evaluation_with_segments_and_deletions(corpus_dir, tmp_path):
+def test_array_evaluation_with_segments_deletions_and_merges(corpus_dir, tmp_path):
     from whoosh import index as whoosh_index
     from whoosh import scoring
 
     from indexer import parallel
-    from indexer.fields import make_schema
 
     rows = _seed_rows(corpus_dir) * 2
-    index = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
-    for fields in rows:
-        writer.add_document(**fields)
-    writer.commit()
-    writer = whoosh_index.open_dir(str(tmp_path)).writer()
+    writer = parallel.open_writer(_parallel_index(rows, tmp_path))
     writer.delete_by_term("doc_id", rows[0]["doc_id"])
     writer.commit(merge=False)
     searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
     assert searcher.reader().has_deletions() and len(searcher.subsearchers) >= 2
-    _check_against_whoosh(searcher)
+    _check_against_whoosh(searcher, tmp_path)
+    _check_phrases_are_substrings(searcher, tmp_path)
+    searcher.close()
+    # Merging the segments (an update's commit) carries the text tables over, deletions dropped.
+    writer = parallel.open_writer(whoosh_index.open_dir(str(tmp_path)))
+    writer.add_document(**rows[1])
+    writer.commit(optimize=True)
+    searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
+    assert len(searcher.subsearchers or [searcher]) == 1 and not searcher.reader().has_deletions()
+    _check_against_whoosh(searcher, tmp_path)
+    _check_phrases_are_substrings(searcher, tmp_path)
+    searcher.close()
 
 
 # -- the start-up paths read the same data ------------------------------------------------------------
@@ -212,15 +264,10 @@ def test_set_wise_evaluation_with_segments_and_deletions(corpus_dir, tmp_path):
 def test_fast_columns_equal_whoosh_columns(index_dir, corpus_dir, tmp_path):
     from whoosh import index as whoosh_index
 
-    from indexer import fastcolumns, parallel
-    from indexer.fields import make_schema
+    from indexer import fastcolumns
     from indexer.store import current_generation
 
-    index = whoosh_index.create_in(str(tmp_path), make_schema())
-    writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
-    for fields in _seed_rows(corpus_dir):
-        writer.add_document(**fields)
-    writer.commit()
+    _parallel_index(_seed_rows(corpus_dir), tmp_path)
     for path in (current_generation(index_dir), tmp_path):
         reader = whoosh_index.open_dir(str(path)).reader()
         for name in ("city", "year", "doc_type", "doc_id", "order", "date"):
