@@ -65,7 +65,7 @@ def passage_fields(document: Document) -> Iterator[dict]:
             "content": passage.text, "grams": passage.text,
             "title": document.title, "section": " ".join(passage.section),
             "city": document.city, "year": document.year or 0, "date": document.date,
-            "doc_type": document.doc_type, "source": document.source,
+            "doc_type": document.doc_type,
         }
         for passage in document.passages
     )

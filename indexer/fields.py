@@ -35,6 +35,12 @@ class TermCounts(formats.Format):
         return ((term, count, count * self.field_boost, b"") for term, count in counts.items())
 
 
+def _column(field: fields.FieldType) -> fields.FieldType:
+    """A value that filters, facets or sorts through its column and is never searched by term: not indexed."""
+    field.indexed = False
+    return field
+
+
 def _text(analyzer) -> fields.TEXT:
     field = fields.TEXT(analyzer=analyzer, phrase=False)
     field.format = TermCounts()
@@ -56,16 +62,15 @@ def make_schema() -> fields.Schema:
     words = chinese_analyzer()
     return fields.Schema(
         doc_id=fields.ID(stored=True, sortable=True),
-        order=fields.NUMERIC(int, stored=True, sortable=True),
+        order=_column(fields.NUMERIC(int, stored=True, sortable=True)),
         passage=fields.STORED(),
         section_path=fields.STORED(),
         content=_text(words),
         grams=_text(bigram_analyzer()),
         title=_text(words),
         section=_text(words),
-        city=fields.ID(sortable=True),
-        year=fields.NUMERIC(int, sortable=True, default=0),
-        date=fields.ID(sortable=True),
-        doc_type=fields.ID(sortable=True),
-        source=fields.ID(),
+        city=_column(fields.ID(sortable=True)),
+        year=_column(fields.NUMERIC(int, sortable=True, default=0)),
+        date=_column(fields.ID(sortable=True)),
+        doc_type=_column(fields.ID(sortable=True)),
     )

@@ -178,13 +178,7 @@ class Evaluation:
     def _phrase(self, q: wq.Phrase) -> Matches:
         fieldname, words = q.fieldname, list(q.words)
         terms = [self.postings(fieldname, word) for word in words]
-        if any(not len(docnums) for docnums, _ in terms):
-            return self._empty()
-        candidates = terms[0][0]
-        for docnums, _ in terms[1:]:
-            candidates = np.intersect1d(candidates, docnums, assume_unique=True)
-        if len(words) > 1:
-            candidates = self._containing(PHRASE_TEXT[fieldname], candidates, phrase_text(fieldname, words))
+        candidates = self._phrase_docnums(fieldname, words, terms)
         found = self._empty()
         found.mask[candidates] = True
         for word, (docnums, frequencies) in zip(words, terms):
@@ -194,17 +188,26 @@ class Evaluation:
             found.scores *= q.boost
         return found
 
-    def _containing(self, fieldname: str, docnums: np.ndarray, needle: str) -> np.ndarray:
-        key = (fieldname, needle)
+    def _phrase_docnums(self, fieldname: str, words: list[str], terms) -> np.ndarray:
+        """Passages holding every term whose text holds the phrase's text (once per query and phrase)."""
+        key = (fieldname, tuple(words))
         found = self._phrases.get(key)
         if found is None:
-            parts = []
-            for number, (leaf, offset) in enumerate(self.index.segments):
-                local = docnums[(docnums >= offset) & (docnums < offset + leaf.doc_count_all())] - offset
-                if len(local):
-                    parts.append(self.index.texts(number).containing(fieldname, local, needle) + offset)
-            found = self._phrases[key] = np.concatenate(parts) if parts else docnums[:0]
-        return np.intersect1d(found, docnums, assume_unique=True)
+            found = terms[0][0]
+            for docnums, _ in terms[1:]:
+                found = np.intersect1d(found, docnums, assume_unique=True)
+            if len(words) > 1 and len(found):
+                found = self._containing(PHRASE_TEXT[fieldname], found, phrase_text(fieldname, words))
+            self._phrases[key] = found
+        return found
+
+    def _containing(self, fieldname: str, docnums: np.ndarray, needle: str) -> np.ndarray:
+        parts = []
+        for number, (leaf, offset) in enumerate(self.index.segments):
+            local = docnums[(docnums >= offset) & (docnums < offset + leaf.doc_count_all())] - offset
+            if len(local):
+                parts.append(self.index.texts(number).containing(fieldname, local, needle) + offset)
+        return np.concatenate(parts) if parts else docnums[:0]
 
     def _prefix(self, q: wq.Prefix) -> Matches:
         found = self._empty()

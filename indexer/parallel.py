@@ -40,6 +40,7 @@ from operator import sub
 from pickle import dumps
 
 import jieba
+import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.system import pack_int, pack_long, pack_ushort
@@ -63,6 +64,8 @@ SEGMENT_DOCS = 60_000
 # The fast analysis paths are compared with the analyzers on this many values per field per writer.
 VERIFY_VALUES = 32
 
+# Terms in at least this many passages are written with NumPy (below, its fixed cost per call is larger).
+NUMPY_MIN_POSTINGS = 128
 # Arrays pickle as raw bytes from protocol 3 on (protocol 2 writes them as lists of numbers).
 _PICKLE = 4
 
@@ -299,7 +302,7 @@ class FastSegmentWriter(SegmentWriter):
                 self._verify_left[name] = VERIFY_VALUES
         # fieldname → term → array('I') of (docnum, count) pairs
         self._streams: dict[str, dict[str, array]] = {name: {} for name in self._direct}
-        self._texts = TextTableWriter(TEXT_TABLE_FIELDS)
+        self._texts = TextTableWriter(self.storage, self.newsegment, TEXT_TABLE_FIELDS)
         # fieldname → btext → [docnums, weights, values] for the general path
         self._general: dict[str, dict[bytes, list]] = {}
         # fieldname → length byte per docnum (scorable fields)
@@ -308,7 +311,6 @@ class FastSegmentWriter(SegmentWriter):
         # fieldname → (value, analysed) of the previous document: titles and sections repeat passage after passage
         self._repeat: dict[str, tuple] = {}
         self._pooled = False
-        self.write_term = _write_term
 
     # -- adding -------------------------------------------------------------
 
@@ -423,7 +425,7 @@ class FastSegmentWriter(SegmentWriter):
         return stream[0::2], weights, [b""] * len(counts)
 
     def _flush_segment(self):
-        self._texts.write(self.storage, self.newsegment)
+        self._texts.close()
         if self._pooled:
             return super()._flush_segment()
         self.perdocwriter.close()
@@ -439,16 +441,16 @@ class FastSegmentWriter(SegmentWriter):
             fieldwriter.start_field(fieldname, fieldobj)
             if fieldname in self._streams:
                 streams = self._streams[fieldname]
+                lengths_array = np.frombuffer(lengths, dtype=np.uint8)
                 for term in sorted(streams):
-                    docnums, weights, values = self._decode(streams[term])
-                    self.write_term(fieldwriter, term.encode("utf-8"), docnums, weights, values, lengths)
+                    _write_counts(fieldwriter, term.encode("utf-8"), streams[term], lengths, lengths_array)
                 streams.clear()
             else:
                 general = self._general[fieldname]
                 for tbytes in sorted(general):
                     docnums, weights, values = general[tbytes]
-                    self.write_term(fieldwriter, tbytes, docnums, weights,
-                                    [v if v is not None else b"" for v in values], lengths)
+                    _write_term(fieldwriter, tbytes, docnums, weights,
+                                [v if v is not None else b"" for v in values], lengths)
                 general.clear()
             fieldwriter.finish_field()
         fieldwriter.close()
@@ -486,6 +488,10 @@ class FastSegmentWriter(SegmentWriter):
                 self._texts.add_folded({name: texts.text(name, docnum) for name in TEXT_TABLE_FIELDS})
         finally:
             texts.close()
+
+    def _close_segment(self):
+        self._texts.close()
+        return super()._close_segment()
 
     def finish_segment(self):
         """Write this writer's segment and return it, without a TOC (for a parent writer)."""
@@ -525,7 +531,7 @@ def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -
     ``np.frombuffer``: per term, not per posting. The term info is the codec's.
     ``weights`` None means every weight is 1.0.
     """
-    postfile = fieldwriter._postfile
+    postfile = fieldwriter._postfile.file  # the _Counting file under Whoosh's StructFile
     fixed_size = fieldwriter._format.fixed_value_size()
     total = len(docnums)
     ids = array("I", docnums)
@@ -560,13 +566,60 @@ def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -
     _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
 
 
+def _write_counts(fieldwriter, tbytes: bytes, stream: array, lengths: array, lengths_array: np.ndarray) -> None:
+    """:func:`_write_term` for a text layer's (docnum, count) pairs (``TermCounts``: no posting values): the
+    one-passage term — most terms — without building arrays, the frequent ones — most postings — in NumPy."""
+    if len(stream) >= 2 * NUMPY_MIN_POSTINGS:
+        pairs = np.frombuffer(stream, dtype=np.uint32).reshape(-1, 2)
+        docnums, counts = pairs[:, 0], pairs[:, 1]
+        ids = array("I", np.diff(docnums, prepend=np.uint32(0)).tobytes())
+        docnum = int(docnums[-1])
+        found = lengths_array[docnums]
+        low, high = int(found.min()), int(found.max())
+        most, least = int(counts.max()), int(counts.min())
+        max_weight = float(most)
+        term_weight = float(counts.sum())
+        if most == least:
+            mini_weights = None if most == 1 else max_weight
+        else:
+            mini_weights = array("f", counts.astype(np.float32).tobytes())
+    elif len(stream) == 2:
+        docnum, count = stream
+        ids = (docnum,)  # a one-element tuple pickles ~10x faster than an array
+        weight = float(count)
+        low = high = lengths[docnum]
+        mini_weights = None if count == 1 else weight
+        term_weight = max_weight = weight
+    else:  # tuples: for a few dozen numbers they pickle several times faster than arrays
+        docnums, counts = stream[0::2], stream[1::2]
+        ids = tuple(map(sub, docnums, chain((0,), docnums)))
+        docnum = docnums[-1]
+        found = bytes(map(lengths.__getitem__, docnums))
+        low, high = min(found), max(found)
+        most, least = max(counts), min(counts)
+        max_weight = float(most)
+        term_weight = float(sum(counts))
+        if most == least:
+            mini_weights = None if most == 1 else max_weight
+        else:
+            mini_weights = tuple(map(float, counts))
+    databytes = dumps((ids, mini_weights, None), _PICKLE)
+    infobytes = dumps((len(stream) // 2, docnum, max_weight, 0, low, high), 2)
+    data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
+    postfile = fieldwriter._postfile.file
+    start_offset = postfile.tell()
+    postfile.write(data)
+    info = W3TermInfo._struct.pack(False, term_weight, len(stream) // 2, low, high, max_weight, stream[0], docnum)
+    _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
+
+
 def _add_term(fieldwriter, tbytes: bytes, info: bytes) -> None:
     """``W3FieldWriter``'s row in the terms table (``OrderedHashWriter.add``, in one write)."""
     tindex = fieldwriter._tindex
     key = pack_ushort(fieldwriter._fieldid) + tbytes
     if key <= tindex.lastkey:
         raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{key!r}")
-    dbfile = tindex.dbfile
+    dbfile = tindex.dbfile.file  # the _Counting file under Whoosh's StructFile
     position = dbfile.tell()
     tindex.index.append(position)
     dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(info)) + key + info)

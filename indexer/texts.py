@@ -7,9 +7,11 @@ contain its text; that check runs here, on the text the analyzers saw
 (:func:`indexer.analysis.match_form`: Simplified, lower case), kept per
 segment in a ``.ptx`` file next to Whoosh's own and read through ``mmap``.
 
-File layout: ``PTX1``, a JSON header ``{"fields": [[name, count], …]}``
-with its length, then per field ``count + 1`` little-endian uint64 offsets
-followed by the UTF-8 texts back to back.
+File layout, written as documents arrive (a build never holds the texts):
+``PTX2``, then each document's folded field values back to back, then a JSON
+header ``{"fields": [...], "documents": n}``, the ``n * len(fields) + 1``
+little-endian uint64 file offsets where the values start (document-major),
+and a footer: the header's offset and length (uint64 each) and ``PTX2``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import json
 import mmap
 import struct
+import sys
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +28,7 @@ import numpy as np
 from indexer.analysis import match_form
 
 EXTENSION = ".ptx"
-MAGIC = b"PTX1"
+MAGIC = b"PTX2"
 
 
 class TextsMissing(Exception):
@@ -32,34 +36,41 @@ class TextsMissing(Exception):
 
 
 class TextTableWriter:
-    """Collects one segment's folded texts, document by document, and writes its ``.ptx`` file."""
+    """Writes one segment's ``.ptx`` file, document by document."""
 
-    def __init__(self, fieldnames):
+    def __init__(self, storage, segment, fieldnames):
         self.fieldnames = tuple(fieldnames)
-        self._texts: dict[str, list[bytes]] = {name: [] for name in self.fieldnames}
+        self._file = segment.create_file(storage, EXTENSION)
+        self._file.write(MAGIC)
+        self._offsets = array("Q", [len(MAGIC)])
 
     def add(self, fields: dict) -> None:
+        folded = {}
         for name in self.fieldnames:
             value = fields.get(name)
-            self._texts[name].append(match_form(value).encode("utf-8") if isinstance(value, str) else b"")
+            if isinstance(value, str):
+                folded[name] = match_form(value).encode("utf-8")
+        self.add_folded(folded)
 
     def add_folded(self, fields: dict[str, bytes]) -> None:
         """A document whose texts are already folded (copied from another segment's table)."""
+        offsets, write = self._offsets, self._file.write
         for name in self.fieldnames:
-            self._texts[name].append(fields.get(name, b""))
+            data = fields.get(name, b"")
+            write(data)
+            offsets.append(offsets[-1] + len(data))
 
-    def write(self, storage, segment) -> None:
-        header = json.dumps({"fields": [[name, len(self._texts[name])] for name in self.fieldnames]}).encode()
-        with segment.create_file(storage, EXTENSION) as out:
-            out.write(MAGIC + struct.pack("<I", len(header)) + header)
-            for name in self.fieldnames:
-                texts = self._texts[name]
-                offsets = np.zeros(len(texts) + 1, dtype="<u8")
-                np.cumsum([len(t) for t in texts], out=offsets[1:])
-                out.write(offsets.tobytes())
-                out.write(b"".join(texts))
-        for texts in self._texts.values():
-            texts.clear()
+    def close(self) -> None:
+        if self._file is None:
+            return
+        count = (len(self._offsets) - 1) // len(self.fieldnames)
+        header = json.dumps({"fields": list(self.fieldnames), "documents": count}).encode()
+        if sys.byteorder != "little":
+            self._offsets.byteswap()
+        self._file.write(header + self._offsets.tobytes()
+                         + struct.pack("<QQ", self._offsets[-1], len(header)) + MAGIC)
+        self._file.close()
+        self._file = None
 
 
 class SegmentTexts:
@@ -68,43 +79,38 @@ class SegmentTexts:
     def __init__(self, path: Path):
         try:
             with open(path, "rb") as file:
-                self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
-        except FileNotFoundError as error:
+                self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (FileNotFoundError, ValueError) as error:  # ValueError: an empty file
             raise TextsMissing(str(path)) from error
         data = self._map
-        if data[:4] != MAGIC:
+        if len(data) < 20 + len(MAGIC) or data[:4] != MAGIC or data[-4:] != MAGIC:
             raise TextsMissing(str(path))
-        (size,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(bytes(data[8:8 + size]))
-        position = 8 + size
-        self._fields: dict[str, tuple[np.ndarray, int]] = {}
-        for name, count in header["fields"]:
-            offsets = np.frombuffer(data, dtype="<u8", count=count + 1, offset=position)
-            blob = position + (count + 1) * 8
-            self._fields[name] = (offsets, blob)
-            position = blob + int(offsets[-1])
+        position, size = struct.unpack_from("<QQ", data, len(data) - 20)
+        header = json.loads(bytes(data[position:position + size]))
+        self._columns = {name: number for number, name in enumerate(header["fields"])}
+        self._width = len(header["fields"])
+        self._offsets = np.frombuffer(data, dtype="<u8", count=header["documents"] * self._width + 1,
+                                      offset=position + size)
 
     def text(self, fieldname: str, docnum: int) -> bytes:
-        offsets, blob = self._fields[fieldname]
-        return self._map[blob + int(offsets[docnum]):blob + int(offsets[docnum + 1])]
+        slot = docnum * self._width + self._columns[fieldname]
+        return self._map[int(self._offsets[slot]):int(self._offsets[slot + 1])]
 
     def containing(self, fieldname: str, docnums: np.ndarray, needle: str) -> np.ndarray:
         """The ``docnums`` (this segment's) whose folded text contains ``needle`` (already folded)."""
-        offsets, blob = self._fields[fieldname]
+        slots = docnums * self._width + self._columns[fieldname]
         pattern = needle.encode("utf-8")
-        data = self._map
-        starts = (offsets[docnums] + blob).tolist()
-        ends = (offsets[docnums + 1] + blob).tolist()
-        keep = [data.find(pattern, start, end) != -1 for start, end in zip(starts, ends)]
+        find = self._map.find
+        keep = [find(pattern, start, end) != -1
+                for start, end in zip(self._offsets[slots].tolist(), self._offsets[slots + 1].tolist())]
         return docnums[np.array(keep, dtype=bool)] if keep else docnums
 
     def close(self) -> None:
-        self._fields = {}  # the offset arrays are views of the map: drop them first
-        if isinstance(self._map, mmap.mmap):
-            try:
-                self._map.close()
-            except BufferError:  # a view is still referenced somewhere: the map closes when it goes
-                pass
+        self._offsets = None  # a view of the map: dropped first
+        try:
+            self._map.close()
+        except BufferError:  # a view is still referenced somewhere: the map closes when it goes
+            pass
 
 
 def segment_path(folder: Path, segment) -> Path:
