@@ -31,6 +31,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import qcore
 from whoosh.util.numeric import byte_to_length
 
+from indexer.fastcolumns import length_bytes
 from indexer.fields import PHRASE_TEXT, phrase_text
 from indexer.texts import SegmentTexts, segment_path
 
@@ -53,6 +54,7 @@ class IndexArrays:
     """What queries need of an opened index, beyond postings: segments, lengths, statistics, texts."""
 
     def __init__(self, searcher, folder):
+        """``folder``: the generation directory holding the segments' files."""
         self.searcher = searcher
         reader = searcher.reader()
         leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
@@ -97,8 +99,6 @@ class IndexArrays:
 
 
 def _length_bytes(reader, fieldname: str) -> bytes:
-    from indexer.fastcolumns import length_bytes
-
     found = length_bytes(reader, fieldname)
     return found if found is not None else bytes(reader.doc_count_all())
 

@@ -196,6 +196,23 @@ def test_opening_an_unbuilt_index_says_how_to_build_one(tmp_path):
     assert "policy-search index" in str(missing.value)
 
 
+def test_an_index_of_the_older_format_is_refused_with_a_rebuild_message(built, cli_process):
+    """Schema 1 kept word positions and no text tables: its phrases cannot be checked, so it is not searched."""
+    import json
+
+    index_dir, _ = built
+    meta_path = current_generation(index_dir) / store.COMPLETE_MARKER
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["schema_version"] = 1
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(store.IndexMissing) as missing:
+        open_engine(index_dir)
+    assert "重建" in str(missing.value)
+    result = cli_process("search", '"养老服务"', "--index-dir", index_dir)
+    assert result.code != 0 and "Traceback" not in result.err
+    assert len(result.err_lines) == 1 and "policy-search index" in result.err
+
+
 def test_incomplete_generation_is_not_opened(built):
     index_dir, _ = built
     (current_generation(index_dir) / store.COMPLETE_MARKER).unlink()
