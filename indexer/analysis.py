@@ -35,8 +35,9 @@ from indexer.script import to_simplified
 USE_HMM = False
 USER_DICTIONARY = DICTIONARY_DIR / "civil_affairs.dict"
 
-# A "word character" for search purposes: CJK ideographs, ASCII letters and digits.
-_WORD_CHAR = r"0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A "word character" for search purposes: CJK ideographs, ASCII letters and digits (code point ranges).
+WORD_CHAR_RANGES = ((0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_WORD_CHAR = "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in WORD_CHAR_RANGES)
 WORD_RUN = re.compile(f"[{_WORD_CHAR}]+")
 _HAS_WORD_CHAR = re.compile(f"[{_WORD_CHAR}]")
 

@@ -11,8 +11,9 @@ in compact arrays, with Python work per term rather than per posting (one
 block per term, see :func:`_write_term`), and it analyses the two text
 layers with direct paths that produce exactly the configured analyzers'
 terms (compared with them on the first values of every writer; on a
-difference the analyzer is used). It also writes the segment's text table
-(indexer/texts.py). :class:`FastCut` is jieba's HMM-free
+difference the analyzer is used): the word layer through jieba, the bigram
+layer in NumPy over whole batches of passages (:class:`_BigramStreams`).
+It also writes the segment's text table (indexer/texts.py). :class:`FastCut` is jieba's HMM-free
 segmentation, same words, about twice as fast.
 
 :class:`ParallelWriter` is what builds and updates use (:func:`open_writer`):
@@ -64,6 +65,9 @@ SEGMENT_DOCS = 60_000
 # The fast analysis paths are compared with the analyzers on this many values per field per writer.
 VERIFY_VALUES = 32
 
+# The bigram layer turns buffered passages into keys this many at a time, and sorts them in this many key ranges.
+BIGRAM_BATCH = 512
+BIGRAM_PARTS = 8
 # Terms in at least this many passages are written with NumPy (below, its fixed cost per call is larger).
 NUMPY_MIN_POSTINGS = 128
 # Arrays pickle as raw bytes from protocol 3 on (protocol 2 writes them as lists of numbers).
@@ -226,17 +230,36 @@ def _subwords(word: str, min_length: int) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def gram_keys(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bigram layer over UTF-16 code units of folded text, as one key per word character, in order
+    (and which units are word characters).
+
+    A word character's term is itself and the next character when that is a
+    word character too (a bigram), else itself alone (a run's last character):
+    key = first << 16 | (next or 0). Keys sort as their terms do (code point
+    order is UTF-8 byte order here: every word character is in the BMP).
+    """
+    codes = units.astype(np.uint32)
+    word = np.zeros(len(codes), dtype=bool)
+    for low, high in analysis.WORD_CHAR_RANGES:
+        word |= (codes >= low) & (codes <= high)
+    codes[(codes >= 0x41) & (codes <= 0x5A)] += 0x20  # lower case (the only letters in a word run are ASCII)
+    following = np.zeros(len(codes), dtype=np.uint32)
+    following[:-1] = np.where(word[1:], codes[1:], 0)
+    return ((codes << 16) | following)[word], word
+
+
+def key_term(key: int) -> str:
+    return chr(key >> 16) + (chr(key & 0xFFFF) if key & 0xFFFF else "")
+
+
 class _GramLayer:
     """``BigramTokenizer | LowercaseFilter``: each run's bigrams, then its last character."""
 
     @staticmethod
     def terms(value: str) -> list[str]:
-        terms: list[str] = []
-        for run in analysis.WORD_RUN.findall(to_simplified(value)):
-            text = run.lower()
-            terms += [text[i:i + 2] for i in range(len(text) - 1)]
-            terms.append(text[-1])
-        return terms
+        keys, _ = gram_keys(np.frombuffer(to_simplified(value).encode("utf-16-le"), dtype="<u2"))
+        return [key_term(key) for key in keys.tolist()]
 
 
 _gram_layer = _GramLayer()
@@ -265,6 +288,88 @@ def direct_items(path, value) -> list[tuple[bytes, int, float, bytes]]:
     """What ``field.index(value)`` yields, computed by the direct path (for verification)."""
     return sorted((term.encode("utf-8"), count, float(count), b"")
                   for term, count in Counter(path.terms(value)).items())
+
+
+class _TermStreams(dict):
+    """A word layer's postings: term → ``array('I')`` of (docnum, count) pairs."""
+
+    def sorted_streams(self):
+        for term in sorted(self):
+            yield term, self[term]
+
+
+class _BigramStreams:
+    """The bigram layer's postings, built in NumPy: a passage is kept as its folded text's UTF-16 code units
+    until a batch is full, then as (key, docnum) per word character (8 bytes each, no object per term); the
+    (docnum, count) pairs per term are made when the segment is written, a key range at a time."""
+
+    def __init__(self):
+        self._units = array("H")
+        self._batch_docnums = array("I")
+        self._batch_sizes = array("I")
+        self._keys: list[np.ndarray] = []
+        self._docnums: list[np.ndarray] = []
+        self.passages = 0
+
+    def add(self, docnum: int, value: str) -> int:
+        """Adds a passage's bigrams; returns their number (the field's length)."""
+        folded = to_simplified(value)
+        encoded = folded.encode("utf-16-le")
+        self._units.frombytes(encoded)
+        self._units.append(0)  # not a word character: runs never cross passages
+        self._batch_docnums.append(docnum)
+        self._batch_sizes.append(len(encoded) // 2 + 1)
+        self.passages += 1
+        if len(self._batch_docnums) >= BIGRAM_BATCH:
+            self._convert()
+        return sum(map(len, analysis.WORD_RUN.findall(folded)))
+
+    def _convert(self) -> None:
+        if not self._batch_docnums:
+            return
+        units = np.frombuffer(self._units, dtype=np.uint16)
+        owners = np.repeat(np.frombuffer(self._batch_docnums, dtype=np.uint32),
+                           np.frombuffer(self._batch_sizes, dtype=np.uint32))
+        keys, word = gram_keys(units)
+        self._keys.append(keys)
+        self._docnums.append(owners[word])
+        self._units, self._batch_docnums, self._batch_sizes = array("H"), array("I"), array("I")
+
+    def __bool__(self) -> bool:
+        return self.passages > 0
+
+    def sorted_streams(self):
+        self._convert()
+        keys = np.concatenate(self._keys) if self._keys else np.zeros(0, dtype=np.uint32)
+        self._keys.clear()
+        docnums = np.concatenate(self._docnums) if self._docnums else np.zeros(0, dtype=np.uint32)
+        self._docnums.clear()
+        if not len(keys):
+            return
+        sample = np.sort(keys[::max(1, len(keys) // 4096)])
+        cuts = np.unique(sample[np.linspace(0, len(sample) - 1, BIGRAM_PARTS + 1).astype(np.int64)[1:-1]]).tolist()
+        for low, high in zip([0] + cuts, cuts + [1 << 32]):
+            chosen = (keys >= low) & (keys < high)
+            pairs = (keys[chosen].astype(np.uint64) << np.uint64(32)) | docnums[chosen]
+            del chosen
+            pairs.sort()
+            starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
+            counts = np.diff(np.append(starts, len(pairs))).astype(np.uint32)
+            pairs = pairs[starts]
+            term_keys = (pairs >> np.uint64(32)).astype(np.uint32)
+            interleaved = np.empty(2 * len(pairs), dtype=np.uint32)
+            interleaved[0::2] = pairs.astype(np.uint32)  # the low 32 bits: the docnum
+            interleaved[1::2] = counts
+            data = memoryview(interleaved.tobytes())
+            first = np.flatnonzero(np.concatenate(([True], term_keys[1:] != term_keys[:-1])))
+            last = np.append(first[1:], len(term_keys))
+            for key, start, end in zip(term_keys[first].tolist(), first.tolist(), last.tolist()):
+                stream = array("I")
+                stream.frombytes(data[8 * start:8 * end])
+                yield key_term(key), stream
+
+    def clear(self) -> None:
+        self.__init__()
 
 
 # -- the segment writer -----------------------------------------------------------
@@ -300,8 +405,8 @@ class FastSegmentWriter(SegmentWriter):
             if path is not None:
                 self._direct[name] = path
                 self._verify_left[name] = VERIFY_VALUES
-        # fieldname → term → array('I') of (docnum, count) pairs
-        self._streams: dict[str, dict[str, array]] = {name: {} for name in self._direct}
+        self._streams = {name: _BigramStreams() if path is _gram_layer else _TermStreams()
+                         for name, path in self._direct.items()}
         self._texts = TextTableWriter(self.storage, self.newsegment, TEXT_TABLE_FIELDS)
         # fieldname → btext → [docnums, weights, values] for the general path
         self._general: dict[str, dict[bytes, list]] = {}
@@ -357,6 +462,13 @@ class FastSegmentWriter(SegmentWriter):
         self.docnum += 1
 
     def _add_direct(self, fieldname, field, path, value, docnum) -> int:
+        if self._verify_left[fieldname]:
+            self._verify(fieldname, field, path, value)
+            if fieldname not in self._direct:
+                return self._add_general(fieldname, field, value, docnum)
+        streams = self._streams[fieldname]
+        if type(streams) is _BigramStreams:
+            return streams.add(docnum, value)
         previous = self._repeat.get(fieldname)
         if previous is not None and previous[0] == value:
             counts, length = previous[1]
@@ -364,11 +476,6 @@ class FastSegmentWriter(SegmentWriter):
             terms = path.terms(value)
             counts, length = Counter(terms).items(), len(terms)
             self._repeat[fieldname] = (value, (counts, length))
-            if self._verify_left[fieldname]:
-                self._verify(fieldname, field, path, value)
-                if fieldname not in self._direct:
-                    return self._add_general(fieldname, field, value, docnum)
-        streams = self._streams[fieldname]
         get = streams.get
         for term, count in counts:
             stream = get(term)
@@ -390,7 +497,7 @@ class FastSegmentWriter(SegmentWriter):
         del self._direct[fieldname]
         self._repeat.pop(fieldname, None)
         general = self._general.setdefault(fieldname, {})
-        for term, stream in self._streams.pop(fieldname).items():
+        for term, stream in self._streams.pop(fieldname).sorted_streams():
             docnums, weights, values = self._decode(stream)
             general[term.encode("utf-8")] = [array("I", docnums), list(weights or [1.0] * len(docnums)), values]
 
@@ -442,8 +549,8 @@ class FastSegmentWriter(SegmentWriter):
             if fieldname in self._streams:
                 streams = self._streams[fieldname]
                 lengths_array = np.frombuffer(lengths, dtype=np.uint8)
-                for term in sorted(streams):
-                    _write_counts(fieldwriter, term.encode("utf-8"), streams[term], lengths, lengths_array)
+                for term, stream in streams.sorted_streams():
+                    _write_counts(fieldwriter, term.encode("utf-8"), stream, lengths, lengths_array)
                 streams.clear()
             else:
                 general = self._general[fieldname]
@@ -462,7 +569,7 @@ class FastSegmentWriter(SegmentWriter):
         self._pooled = True
         add = self.pool.add
         for fieldname, streams in self._streams.items():
-            for term, stream in streams.items():
+            for term, stream in streams.sorted_streams():
                 tbytes = term.encode("utf-8")
                 docnums, weights, values = self._decode(stream)
                 for docnum, weight, value in zip(docnums, weights or [1.0] * len(docnums), values):

@@ -96,11 +96,13 @@ def _index_content(index_dir):
     return [stored[d] for d in order], postings, lengths, columns
 
 
-def test_fast_and_parallel_writers_write_what_whoosh_writes(corpus_dir, tmp_path):
+def test_fast_and_parallel_writers_write_what_whoosh_writes(corpus_dir, tmp_path, monkeypatch):
     from whoosh import index as whoosh_index
 
     from indexer import parallel
     from indexer.fields import make_schema
+
+    monkeypatch.setattr(parallel, "BIGRAM_BATCH", 7)  # many batches of the bigram layer, not one
 
     rows = _seed_rows(corpus_dir) * 3
     contents = []
