@@ -67,7 +67,7 @@ VERIFY_VALUES = 32
 
 # The bigram layer turns buffered passages into keys this many at a time, and sorts them in this many key ranges.
 BIGRAM_BATCH = 512
-BIGRAM_PARTS = 8
+BIGRAM_PARTS = 16
 # Terms in at least this many passages are written with NumPy (below, its fixed cost per call is larger).
 NUMPY_MIN_POSTINGS = 128
 # Arrays pickle as raw bytes from protocol 3 on (protocol 2 writes them as lists of numbers).
@@ -300,15 +300,14 @@ class _TermStreams(dict):
 
 class _BigramStreams:
     """The bigram layer's postings, built in NumPy: a passage is kept as its folded text's UTF-16 code units
-    until a batch is full, then as (key, docnum) per word character (8 bytes each, no object per term); the
-    (docnum, count) pairs per term are made when the segment is written, a key range at a time."""
+    until a batch is full, then as one number per word character, key << 32 | docnum (8 bytes, no object per
+    term); at flush these are sorted a key range at a time into the (docnum, count) pairs of each term."""
 
     def __init__(self):
         self._units = array("H")
         self._batch_docnums = array("I")
         self._batch_sizes = array("I")
-        self._keys: list[np.ndarray] = []
-        self._docnums: list[np.ndarray] = []
+        self._pairs: list[np.ndarray] = []
         self.passages = 0
 
     def add(self, docnum: int, value: str) -> int:
@@ -327,12 +326,10 @@ class _BigramStreams:
     def _convert(self) -> None:
         if not self._batch_docnums:
             return
-        units = np.frombuffer(self._units, dtype=np.uint16)
         owners = np.repeat(np.frombuffer(self._batch_docnums, dtype=np.uint32),
                            np.frombuffer(self._batch_sizes, dtype=np.uint32))
-        keys, word = gram_keys(units)
-        self._keys.append(keys)
-        self._docnums.append(owners[word])
+        keys, word = gram_keys(np.frombuffer(self._units, dtype=np.uint16))
+        self._pairs.append((keys.astype(np.uint64) << np.uint64(32)) | owners[word])
         self._units, self._batch_docnums, self._batch_sizes = array("H"), array("I"), array("I")
 
     def __bool__(self) -> bool:
@@ -340,36 +337,39 @@ class _BigramStreams:
 
     def sorted_streams(self):
         self._convert()
-        keys = np.concatenate(self._keys) if self._keys else np.zeros(0, dtype=np.uint32)
-        self._keys.clear()
-        docnums = np.concatenate(self._docnums) if self._docnums else np.zeros(0, dtype=np.uint32)
-        self._docnums.clear()
-        if not len(keys):
+        chunks = self._pairs
+        if not chunks:
             return
-        sample = np.sort(keys[::max(1, len(keys) // 4096)])
-        cuts = np.unique(sample[np.linspace(0, len(sample) - 1, BIGRAM_PARTS + 1).astype(np.int64)[1:-1]]).tolist()
-        for low, high in zip([0] + cuts, cuts + [1 << 32]):
-            chosen = (keys >= low) & (keys < high)
-            pairs = (keys[chosen].astype(np.uint64) << np.uint64(32)) | docnums[chosen]
-            del chosen
+        step = max(1, sum(map(len, chunks)) // 4096)
+        sample = np.sort(np.concatenate([chunk[::step] for chunk in chunks]) >> np.uint64(32))
+        cuts = np.unique(sample[np.linspace(0, len(sample) - 1, BIGRAM_PARTS + 1).astype(np.int64)[1:-1]])
+        bounds = [0] + (cuts << np.uint64(32)).tolist() + [None]  # a term's pairs stay in one range
+        for low, high in zip(bounds, bounds[1:]):
+            pairs = np.concatenate([chunk[(chunk >= low) & (chunk < high)] if high is not None else chunk[chunk >= low]
+                                    for chunk in chunks])
             pairs.sort()
-            starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
-            counts = np.diff(np.append(starts, len(pairs))).astype(np.uint32)
-            pairs = pairs[starts]
-            term_keys = (pairs >> np.uint64(32)).astype(np.uint32)
-            interleaved = np.empty(2 * len(pairs), dtype=np.uint32)
-            interleaved[0::2] = pairs.astype(np.uint32)  # the low 32 bits: the docnum
-            interleaved[1::2] = counts
-            data = memoryview(interleaved.tobytes())
-            first = np.flatnonzero(np.concatenate(([True], term_keys[1:] != term_keys[:-1])))
-            last = np.append(first[1:], len(term_keys))
-            for key, start, end in zip(term_keys[first].tolist(), first.tolist(), last.tolist()):
-                stream = array("I")
-                stream.frombytes(data[8 * start:8 * end])
-                yield key_term(key), stream
+            yield from _term_streams(pairs)
 
     def clear(self) -> None:
         self.__init__()
+
+
+def _term_streams(pairs: np.ndarray):
+    """(term, array of (docnum, count) pairs) for sorted key << 32 | docnum numbers, in key order."""
+    starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1])))
+    counts = np.diff(np.append(starts, len(pairs))).astype(np.uint32)
+    pairs = pairs[starts]
+    interleaved = np.empty(2 * len(pairs), dtype=np.uint32)
+    interleaved[0::2] = pairs.astype(np.uint32)  # the low 32 bits: the docnum
+    interleaved[1::2] = counts
+    data = memoryview(interleaved.tobytes())
+    keys = (pairs >> np.uint64(32)).astype(np.uint32)
+    first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    last = np.append(first[1:], len(keys))
+    for key, start, end in zip(keys[first].tolist(), first.tolist(), last.tolist()):
+        stream = array("I")
+        stream.frombytes(data[8 * start:8 * end])
+        yield key_term(key), stream
 
 
 # -- the segment writer -----------------------------------------------------------
