@@ -2,10 +2,11 @@
 
 Searchable text goes into two layers: ``content`` holds jieba words (ranking,
 BM25F with ``title`` and ``section``), ``grams`` holds character bigrams (exact
-substrings and phrases whatever the segmentation). Terms keep their frequency,
-not their positions: a phrase is checked on the folded text of the field named
-in ``PHRASE_TEXT`` (indexer/texts.py). The passage is stored as the source wrote it; document-level metadata lives in the documents table beside
-the index, while the few values that filter and facet are columns.
+substrings and phrases whatever the segmentation). Terms keep their count, not
+their positions: a phrase is checked on the folded text of the field named in
+``PHRASE_TEXT`` (indexer/texts.py). The passage is stored as the source wrote
+it; document-level metadata lives in the documents table beside the index,
+while the few values that filter and facet are columns (not indexed).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _text(analyzer) -> fields.TEXT:
     field = fields.TEXT(analyzer=analyzer, phrase=False)
     field.format = TermCounts()
     return field
+
 
 # The text table (indexer/texts.py) a phrase in each text field is checked on.
 PHRASE_TEXT = {"content": "content", "grams": "content", "title": "title", "section": "section"}

@@ -64,8 +64,8 @@ class IndexArrays:
         for leaf, offset in self.segments:
             if leaf.has_deletions():
                 self.live[[offset + d for d in leaf.deleted_docs_set]] = False
-        self._folder = folder
-        self._texts: dict[int, SegmentTexts] = {}
+        # Opened now, so a missing table is an unopenable index (store.IndexMissing), not a failed search.
+        self._texts = [SegmentTexts(segment_path(folder, leaf._segment)) for leaf, _ in self.segments]
         self._norms: dict[str, np.ndarray] = {}
         weighting = searcher.weighting
         self.K1 = weighting.K1
@@ -73,11 +73,7 @@ class IndexArrays:
         self.B = weighting.B
 
     def texts(self, segment: int) -> SegmentTexts:
-        found = self._texts.get(segment)
-        if found is None:
-            leaf, _ = self.segments[segment]
-            found = self._texts[segment] = SegmentTexts(segment_path(self._folder, leaf._segment))
-        return found
+        return self._texts[segment]
 
     def norm(self, fieldname: str) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` per passage: the length part of BM25F's denominator."""
@@ -93,9 +89,9 @@ class IndexArrays:
         return found
 
     def close(self) -> None:
-        for texts in self._texts.values():
+        for texts in self._texts:
             texts.close()
-        self._texts.clear()
+        self._texts = []
 
 
 def _length_bytes(reader, fieldname: str) -> bytes:

@@ -112,14 +112,17 @@ class SearchEngine:
         self.warnings = _compatibility_warnings(meta)
         index = whoosh_index.open_dir(str(generation))
         searcher = index.searcher(weighting=scoring.BM25F())
+        try:
+            arrays = IndexArrays(searcher, generation)
+        except store.IndexMissing:
+            searcher.close()
+            raise
         reader = searcher.reader()
         self._columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
         self._documents = store.read_documents(generation)
         self._meta = meta
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
-        self._searcher = searcher
-        self._arrays = IndexArrays(searcher, generation)
-        self._generation = generation
+        self._searcher, self._arrays, self._generation = searcher, arrays, generation
         if old[0] is not None:
             old[0].close()
             old[1].close()

@@ -26,13 +26,17 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import match_form
+from indexer.store import IndexMissing
 
 EXTENSION = ".ptx"
 MAGIC = b"PTX2"
 
 
-class TextsMissing(Exception):
-    """A segment has no text table (an index from an older version): rebuild."""
+class TextsMissing(IndexMissing):
+    """A segment's text table is missing or damaged: the index must be rebuilt."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"索引不完整（缺少或损坏的文本表 {Path(path).name}），请运行 policy-search index 重建。")
 
 
 class TextTableWriter:
@@ -65,10 +69,10 @@ class TextTableWriter:
             return
         count = (len(self._offsets) - 1) // len(self.fieldnames)
         header = json.dumps({"fields": list(self.fieldnames), "documents": count}).encode()
+        position = self._offsets[-1]
         if sys.byteorder != "little":
             self._offsets.byteswap()
-        self._file.write(header + self._offsets.tobytes()
-                         + struct.pack("<QQ", self._offsets[-1], len(header)) + MAGIC)
+        self._file.write(header + self._offsets.tobytes() + struct.pack("<QQ", position, len(header)) + MAGIC)
         self._file.close()
         self._file = None
 
@@ -81,12 +85,15 @@ class SegmentTexts:
             with open(path, "rb") as file:
                 self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         except (FileNotFoundError, ValueError) as error:  # ValueError: an empty file
-            raise TextsMissing(str(path)) from error
+            raise TextsMissing(path) from error
         data = self._map
         if len(data) < 20 + len(MAGIC) or data[:4] != MAGIC or data[-4:] != MAGIC:
-            raise TextsMissing(str(path))
+            raise TextsMissing(path)
         position, size = struct.unpack_from("<QQ", data, len(data) - 20)
-        header = json.loads(bytes(data[position:position + size]))
+        try:
+            header = json.loads(bytes(data[position:position + size]))
+        except ValueError as error:
+            raise TextsMissing(path) from error
         self._columns = {name: number for number, name in enumerate(header["fields"])}
         self._width = len(header["fields"])
         self._offsets = np.frombuffer(data, dtype="<u8", count=header["documents"] * self._width + 1,

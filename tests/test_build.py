@@ -196,15 +196,25 @@ def test_opening_an_unbuilt_index_says_how_to_build_one(tmp_path):
     assert "policy-search index" in str(missing.value)
 
 
-def test_an_index_of_the_older_format_is_refused_with_a_rebuild_message(built, cli_process):
-    """Schema 1 kept word positions and no text tables: its phrases cannot be checked, so it is not searched."""
+def _mark_older_format(generation: Path) -> None:
+    """Schema 1 kept word positions and no text tables: its phrases cannot be checked."""
     import json
 
-    index_dir, _ = built
-    meta_path = current_generation(index_dir) / store.COMPLETE_MARKER
+    meta_path = generation / store.COMPLETE_MARKER
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["schema_version"] = 1
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _drop_text_tables(generation: Path) -> None:
+    for table in generation.glob("*.ptx"):
+        table.unlink()
+
+
+@pytest.mark.parametrize("damage", [_mark_older_format, _drop_text_tables])
+def test_an_index_that_cannot_be_searched_gives_a_one_line_rebuild_message(built, cli_process, damage):
+    index_dir, _ = built
+    damage(current_generation(index_dir))
     with pytest.raises(store.IndexMissing) as missing:
         open_engine(index_dir)
     assert "重建" in str(missing.value)
