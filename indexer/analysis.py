@@ -116,10 +116,10 @@ class FoldedTokenizer(Tokenizer):
 
 
 class JiebaTokenizer(FoldedTokenizer):
-    """jieba over the Simplified-folded text; punctuation leaves a position gap.
+    """jieba over the Simplified-folded text; punctuation is dropped and leaves a gap in the ordinals.
 
-    The gap keeps a phrase from matching across punctuation (养老，服务 is not
-    the phrase 养老服务).
+    (Phrases are checked on the folded text, where 养老，服务 does not contain
+    养老服务: a phrase never crosses punctuation.)
     """
 
     def __init__(self, hmm: bool = USE_HMM):
@@ -137,7 +137,7 @@ class SubwordFilter(Filter):
     """At index time, adds the dictionary words inside a long word at the long word's position.
 
     民政 then finds 民政局, and because the sub-word shares its parent's
-    ordinal, phrase positions of the surrounding words are unchanged. At query
+    ordinal, the ordinals of the surrounding words are unchanged. At query
     time the typed word stays whole. (Whoosh's MultiFilter would express the
     mode switch but fails on an empty token stream.)
     """
@@ -176,7 +176,7 @@ class BigramTokenizer(FoldedTokenizer):
     characters stand together, however jieba happened to cut the sentence.
     Each run also ends with its last character alone, so every character
     starts some token and a one-character query is a prefix query. Runs are
-    separated by a position gap so a phrase never crosses punctuation.
+    separated by a gap in the ordinals.
     """
 
     def __eq__(self, other):
