@@ -421,11 +421,12 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_document(self, **fields):
         self._check_state()
-        self._texts.add(fields)
         if self._pooled or any(name.startswith("_") for name in fields):
             # Boosts and custom stored values: Whoosh's own path, postings into the pool.
             self._spill_to_pool()
-            return super().add_document(**fields)
+            super().add_document(**fields)
+            self._texts.add(fields)  # once the document is in: the table's rows are the segment's docnums
+            return
         schema = self.schema
         perdocwriter = self.perdocwriter
         docnum = self.docnum
@@ -455,6 +456,7 @@ class FastSegmentWriter(SegmentWriter):
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
+        self._texts.add(fields)
         for name in self._scorable:
             length = lengths.get(name)
             self._lengths[name].append(length_to_byte(length) if length else 0)
