@@ -640,7 +640,6 @@ def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -
     ``np.frombuffer``: per term, not per posting. The term info is the codec's.
     ``weights`` None means every weight is 1.0.
     """
-    postfile = fieldwriter._postfile.file  # the _Counting file under Whoosh's StructFile
     fixed_size = fieldwriter._format.fixed_value_size()
     total = len(docnums)
     ids = array("I", docnums)
@@ -665,14 +664,8 @@ def _write_term(fieldwriter, tbytes: bytes, docnums, weights, values, lengths) -
         mini_values = None
     else:
         mini_values = b"".join(values)
-    databytes = dumps((array("I", map(sub, ids, chain((0,), ids))), mini_weights, mini_values), _PICKLE)
-    infobytes = dumps((total, ids[-1], max_weight, 0, low, high), 2)
-    data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
-    start_offset = postfile.tell()
-    postfile.write(data)
-    # W3TermInfo.to_bytes (never inlined: the codec's inline limit is 1)
-    info = W3TermInfo._struct.pack(False, term_weight, total, low, high, max_weight, docnums[0], docnums[-1])
-    _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
+    _write_block(fieldwriter, tbytes, array("I", map(sub, ids, chain((0,), ids))), mini_weights, mini_values,
+                 (total, ids[0], ids[-1]), (term_weight, max_weight), (low, high))
 
 
 def _write_counts(fieldwriter, tbytes: bytes, stream: array, lengths: array, lengths_array: np.ndarray) -> None:
@@ -712,13 +705,24 @@ def _write_counts(fieldwriter, tbytes: bytes, stream: array, lengths: array, len
             mini_weights = None if most == 1 else max_weight
         else:
             mini_weights = tuple(map(float, counts))
-    databytes = dumps((ids, mini_weights, None), _PICKLE)
-    infobytes = dumps((len(stream) // 2, docnum, max_weight, 0, low, high), 2)
+    _write_block(fieldwriter, tbytes, ids, mini_weights, None, (len(stream) // 2, stream[0], docnum),
+                 (term_weight, max_weight), (low, high))
+
+
+def _write_block(fieldwriter, tbytes: bytes, deltas, mini_weights, mini_values, postings: tuple[int, int, int],
+                 weights: tuple[float, float], lengths: tuple[int, int]) -> None:
+    """A term's one posting block and its row in the terms table, as ``W3PostingsWriter`` and ``W3TermInfo``
+    write them. ``postings``: count, first and last docnum; ``weights``: total and maximum; ``lengths``: the
+    smallest and largest length byte of the term's passages."""
+    (total, first, last), (term_weight, max_weight), (low, high) = postings, weights, lengths
+    databytes = dumps((deltas, mini_weights, mini_values), _PICKLE)
+    infobytes = dumps((total, last, max_weight, 0, low, high), 2)
     data = b"".join((WHOOSH3_HEADER_MAGIC, pack_int(-(len(infobytes) + len(databytes))), infobytes, databytes))
-    postfile = fieldwriter._postfile.file
+    postfile = fieldwriter._postfile.file  # the _Counting file under Whoosh's StructFile
     start_offset = postfile.tell()
     postfile.write(data)
-    info = W3TermInfo._struct.pack(False, term_weight, len(stream) // 2, low, high, max_weight, stream[0], docnum)
+    # W3TermInfo.to_bytes (never inlined: the codec's inline limit is 1)
+    info = W3TermInfo._struct.pack(False, term_weight, total, low, high, max_weight, first, last)
     _add_term(fieldwriter, tbytes, info + pack_long(start_offset) + pack_int(len(data)))
 
 
