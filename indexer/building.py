@@ -177,12 +177,13 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
 
 def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, existing: dict[str, dict],
                 show_progress: bool, keep_ids: dict[str, str] | None = None,
-                before_write=None) -> tuple[list[dict], list[str]]:
+                retire_old=None) -> tuple[list[dict], list[str]]:
     """Load and write each file; duplicates of ``existing`` records or of each other are skipped.
 
     ``keep_ids`` maps a path to the doc_id it had before (a changed file keeps
-    its id); ``before_write(path)`` is called once a file has been read
-    successfully (or found to be a duplicate), before anything is written.
+    its id); ``retire_old(path)`` is called once a file's new version is in the
+    writer (or found to be a duplicate of an indexed one), so a file that fails
+    to read or write keeps its old passages until the failure is dealt with.
     Returns the new records and the ids of files that failed after writing some
     passages (for :func:`remove_orphans`); ``summary`` gets counts, skips and notes.
     """
@@ -204,13 +205,11 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
             if document.content_hash in hashes:
                 summary.skipped.append(Skipped(str(path), f"内容与已索引的 {hashes[document.content_hash]} 相同，按重复跳过",
                                                "duplicate"))
-                if before_write:
-                    before_write(path)
+                if retire_old:
+                    retire_old(path)
                 continue
             kept = keep_ids.get(str(path))
             document.doc_id = kept or unique_id(path.stem, document.content_hash, taken)
-            if before_write:
-                before_write(path)
             try:
                 record = write_document(writer, loaded)
             except UnreadableFile as error:
@@ -219,6 +218,8 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
                     orphans.append(document.doc_id)
                     taken.add(document.doc_id)  # its orphan passages are deleted by id: keep the id unused
                 continue
+            if retire_old:  # the writer's deletions reach only segments committed before it: not these passages
+                retire_old(path)
             taken.add(document.doc_id)
             hashes[document.content_hash] = document.doc_id
             records.append(record)

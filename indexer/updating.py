@@ -279,7 +279,7 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
         remaining = {doc_id: r for doc_id, r in records.items() if doc_id not in deleted and doc_id not in replaced_ids}
         run = BuildSummary()
         new_records, orphans = index_files(writer, plan.to_index, run, remaining, show_progress,
-                                           keep_ids=plan.replace, before_write=_deleter(writer, plan.replace))
+                                           keep_ids=plan.replace, retire_old=_deleter(writer, plan.replace))
     except BaseException:
         writer.cancel()
         raise
@@ -295,8 +295,8 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
             if new is not None:
                 documents.append(new)
                 summary.updated.append(new["doc_id"])
-            elif _was_deleted_as_duplicate(record["path"], run):
-                summary.removed.append(doc_id)
+            elif _was_deleted_as_duplicate(record["path"], run) or doc_id in orphans:
+                summary.removed.append(doc_id)  # an orphan's cleanup took the old passages (same id) too
             else:
                 documents.append(record)  # the new version could not be read: the old one stays
         else:
@@ -306,7 +306,10 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
         summary.added.append(record["doc_id"])
     for skipped in run.skipped:
         if skipped.path in plan.replace and skipped.kind != "duplicate":
-            skipped.reason += "（保留此前索引的版本）"
+            if plan.replace[skipped.path] in orphans:
+                skipped.reason += "（读取中途失败，此文档已移出索引；修复文件后再次更新即可加回）"
+            else:
+                skipped.reason += "（保留此前索引的版本）"
     summary.skipped.extend(run.skipped)
     summary.notes.extend(run.notes)
     _totals(summary, documents)
@@ -321,12 +324,12 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
 
 
 def _deleter(writer, replace: dict[str, str]):
-    """Deletes a changed file's old passages once its new version has been read (so a failed read keeps them)."""
-    def before_write(path: Path) -> None:
+    """Deletes a changed file's old passages once its new version is written (so a failed read keeps them)."""
+    def retire_old(path: Path) -> None:
         old = replace.get(str(path))
         if old is not None:
             writer.delete_by_term("doc_id", old)
-    return before_write
+    return retire_old
 
 
 def _was_deleted_as_duplicate(path: str, run: BuildSummary) -> bool:

@@ -253,6 +253,25 @@ def test_a_file_that_turns_bad_keeps_its_indexed_version(tmp_path):
     assert [h.doc_id for h in open_engine(index_dir).search('"旧版标记"').hits] == ["doc"]
 
 
+def test_a_file_whose_new_version_cleans_to_nothing_keeps_its_passages(tmp_path):
+    """The new version reads fine but has no passage: the old passages must stay searchable, and must still
+    be there after the file is restored (same bytes as the kept record, so the next update skips it)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original = notice("青岛", "养老服务", "保留标记")
+    (corpus / "doc.txt").write_text(original, encoding="utf-8")
+    (corpus / "other.txt").write_text(notice("烟台", "殡葬改革", "旁证标记"), encoding="utf-8")
+    index_dir = tmp_path / "index"
+    build_index([corpus], index_dir)
+    (corpus / "doc.txt").write_text("来源：青岛市民政局网站\n作者：青岛市民政局办公室\n", encoding="utf-8")
+    summary = update_index(index_dir)
+    assert "保留此前索引的版本" in reasons(summary.skipped)["doc.txt"]
+    assert [h.doc_id for h in open_engine(index_dir).search('"保留标记"').hits] == ["doc"]
+    (corpus / "doc.txt").write_text(original, encoding="utf-8")
+    assert update_index(index_dir).changed is False
+    assert [h.doc_id for h in open_engine(index_dir).search('"保留标记"').hits] == ["doc"]
+
+
 def test_a_few_corrupted_bytes_are_replaced_and_noted(tmp_path):
     path = tmp_path / "gb.txt"
     data = (notice("青岛", "养老服务", "替换标记") * 3).encode("gb18030")
