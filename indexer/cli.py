@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
 from indexer.query import QueryError
-from indexer.store import IndexBusy, IndexMissing
+from indexer.store import BuildFailed, IndexBusy, IndexMissing
 
 EXIT_USAGE = 2
 
@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, QueryError, IndexMissing, IndexBusy) as error:
         print(f"错误：{error}", file=sys.stderr)
         return EXIT_USAGE
+    except BuildFailed as error:
+        if os.environ.get("POLICY_SEARCH_DEBUG"):
+            traceback.print_exc()
+        print(f"错误：索引未更新，原索引不变。{error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

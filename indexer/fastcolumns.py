@@ -16,20 +16,27 @@ import sys
 from array import array
 
 from whoosh import columns
+from whoosh.reading import EmptyReader
 
 _LITTLE = sys.byteorder == "little"
 
 
 def column_values(reader, fieldname: str) -> list:
     """``list(reader.column_reader(fieldname))``, for an atomic or a multi-segment reader."""
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
     values: list = []
-    for leaf, _ in leaves:
+    for leaf, _ in segment_readers(reader):
         found = _segment_values(leaf, fieldname)
         if found is None:
             return list(reader.column_reader(fieldname))
         values.extend(found)
     return values
+
+
+def segment_readers(reader) -> list:
+    """``(segment reader, docnum offset)`` pairs; none for an index without segments (Whoosh's EmptyReader)."""
+    if isinstance(reader, EmptyReader):
+        return []
+    return reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
 
 
 def _segment_values(reader, fieldname: str) -> list | None:

@@ -31,7 +31,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.query import qcore
 from whoosh.util.numeric import byte_to_length
 
-from indexer.fastcolumns import length_bytes
+from indexer.fastcolumns import length_bytes, segment_readers
 from indexer.fields import PHRASE_TEXT, phrase_text
 from indexer.texts import SegmentTexts, segment_path
 
@@ -57,8 +57,7 @@ class IndexArrays:
         """``folder``: the generation directory holding the segments' files."""
         self.searcher = searcher
         reader = searcher.reader()
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-        self.segments = [(leaf, offset) for leaf, offset in leaves]
+        self.segments = segment_readers(reader)
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.segments:
@@ -176,6 +175,8 @@ class Evaluation:
         terms = [self.postings(fieldname, word) for word in words]
         candidates = self._phrase_docnums(fieldname, words, terms)
         found = self._empty()
+        if not len(candidates):
+            return found
         found.mask[candidates] = True
         for word, (docnums, frequencies) in zip(words, terms):
             keep = np.isin(docnums, candidates, assume_unique=True)

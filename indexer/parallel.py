@@ -30,6 +30,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import traceback
 from array import array
@@ -51,6 +52,7 @@ from whoosh.writing import SegmentWriter
 from indexer import analysis
 from indexer.fields import TEXT_TABLE_FIELDS, TermCounts
 from indexer.script import to_simplified
+from indexer.store import BuildFailed
 from indexer.texts import SegmentTexts, TextTableWriter, segment_path
 
 # Passages a build must reach before worker processes start (below, one process is faster).
@@ -743,6 +745,17 @@ def _add_term(fieldwriter, tbytes: bytes, info: bytes) -> None:
 
 # -- the parallel writer -------------------------------------------------------------
 
+class WorkerError(BuildFailed):
+    """An indexing worker process failed; the message is one line, the worker's traceback is its cause."""
+
+
+class RemoteTraceback(Exception):
+    """A traceback formatted in another process (shown by ``POLICY_SEARCH_DEBUG=1``)."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class ParallelWriter(FastSegmentWriter):
     """A build's writer: in-process for small builds, worker processes (one segment each) for large ones."""
 
@@ -806,17 +819,28 @@ class ParallelWriter(FastSegmentWriter):
                     self._raise_worker_error()
 
     def _raise_worker_error(self):
-        message = "工作进程意外退出"
         try:
             while True:
                 kind, number, payload = self._results.get_nowait()
                 if kind == "error":
-                    message = f"工作进程 {number} 出错：\n{payload}"
-                    break
+                    self._raise_reported(number, payload)
         except queue.Empty:
             pass
+        code = next((w.exitcode for w in self._workers if w.exitcode not in (0, None)), None)
         self._stop_workers()
-        raise RuntimeError(message)
+        if code is None:
+            raise WorkerError("工作进程意外退出")
+        if code < 0:
+            how = f"被信号 {signal.Signals(-code).name} 终止" + ("，常见原因是内存不足" if code == -signal.SIGKILL else "")
+        else:
+            how = f"退出码 {code}"
+        raise WorkerError(f"工作进程意外退出（{how}）")
+
+    def _raise_reported(self, number: int, payload: tuple[str, str]):
+        """A worker's own report of its exception: one line, with its traceback as the cause."""
+        summary, details = payload
+        self._stop_workers()
+        raise WorkerError(f"工作进程 {number} 出错：{summary}") from RemoteTraceback(details)
 
     def _collect(self) -> list:
         """Finish the workers; their segments in worker order."""
@@ -833,8 +857,7 @@ class ParallelWriter(FastSegmentWriter):
                     self._raise_worker_error()
                 continue
             if kind == "error":
-                self._stop_workers()
-                raise RuntimeError(f"工作进程 {number} 出错：\n{payload}")
+                self._raise_reported(number, payload)
             segments[number] = payload
         for worker in self._workers:
             worker.join()
@@ -898,8 +921,8 @@ def _worker(ix, jobs, results, number: int, parent: int) -> None:
         else:
             writer._close_segment()
         results.put(("done", number, segments))
-    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
-        results.put(("error", number, traceback.format_exc()))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it
+        results.put(("error", number, (f"{type(error).__name__}: {error}", traceback.format_exc())))
         results.close()
         results.join_thread()
         os._exit(1)
@@ -909,7 +932,6 @@ def _die_with_parent() -> None:
     """Linux: this worker gets SIGKILL when the build process dies, however it dies."""
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux: the getppid() check remains

@@ -112,15 +112,18 @@ class SearchEngine:
         self.warnings = _compatibility_warnings(meta)
         index = whoosh_index.open_dir(str(generation))
         searcher = index.searcher(weighting=scoring.BM25F())
-        try:
+        arrays = None
+        try:  # everything of the new generation is read before any of it replaces the old
             arrays = IndexArrays(searcher, generation)
-        except store.IndexMissing:
+            reader = searcher.reader()
+            columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
+            documents = store.read_documents(generation)
+        except BaseException:
+            if arrays is not None:
+                arrays.close()
             searcher.close()
             raise
-        reader = searcher.reader()
-        self._columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
-        self._documents = store.read_documents(generation)
-        self._meta = meta
+        self._columns, self._documents, self._meta = columns, documents, meta
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
         self._searcher, self._arrays, self._generation = searcher, arrays, generation
         if old[0] is not None:

@@ -32,6 +32,10 @@ class IndexBusy(Exception):
     """Another process is writing this index."""
 
 
+class BuildFailed(Exception):
+    """A build or update stopped on an error no file can be blamed for; the live generation is untouched."""
+
+
 def current_generation(index_dir: Path) -> Path:
     link = index_dir / CURRENT
     if not link.exists():
@@ -101,7 +105,10 @@ def read_documents(generation: Path) -> dict[str, dict]:
     path = generation / DOCUMENTS_FILE
     if not path.exists():
         return {}
-    return {doc["doc_id"]: doc for doc in json.loads(path.read_text(encoding="utf-8"))}
+    try:
+        return {doc["doc_id"]: doc for doc in json.loads(path.read_text(encoding="utf-8"))}
+    except (ValueError, KeyError, TypeError) as error:  # UnicodeDecodeError is a ValueError
+        raise IndexMissing(f"索引的文档清单 {DOCUMENTS_FILE} 已损坏，请运行 policy-search index 重建。") from error
 
 
 def write_documents(generation: Path, documents: list[dict]) -> None:

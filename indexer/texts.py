@@ -92,12 +92,16 @@ class SegmentTexts:
         position, size = struct.unpack_from("<QQ", data, len(data) - 20)
         try:
             header = json.loads(bytes(data[position:position + size]))
-        except ValueError as error:
+            fields = list(header["fields"])
+            count = int(header["documents"]) * len(fields) + 1
+            offsets = np.frombuffer(data, dtype="<u8", count=count, offset=position + size)
+        except (ValueError, KeyError, TypeError) as error:  # a damaged header or a table cut short
             raise TextsMissing(path) from error
-        self._columns = {name: number for number, name in enumerate(header["fields"])}
-        self._width = len(header["fields"])
-        self._offsets = np.frombuffer(data, dtype="<u8", count=header["documents"] * self._width + 1,
-                                      offset=position + size)
+        if offsets[0] != len(MAGIC) or offsets[-1] != position or np.any(offsets[1:] < offsets[:-1]):
+            raise TextsMissing(path)
+        self._offsets = offsets
+        self._columns = {name: number for number, name in enumerate(fields)}
+        self._width = len(fields)
 
     def text(self, fieldname: str, docnum: int) -> bytes:
         slot = docnum * self._width + self._columns[fieldname]

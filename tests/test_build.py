@@ -211,7 +211,34 @@ def _drop_text_tables(generation: Path) -> None:
         table.unlink()
 
 
-@pytest.mark.parametrize("damage", [_mark_older_format, _drop_text_tables])
+def _overstate_text_table_count(generation: Path) -> None:
+    """The header claims more passages than the table holds offsets for."""
+    import re
+
+    for table in generation.glob("*.ptx"):
+        data = table.read_bytes()
+        table.write_bytes(re.sub(rb'"documents": (\d+)', lambda m: b'"documents": ' + m[1] + b"9", data))
+
+
+def _scramble_text_table_offsets(generation: Path) -> None:
+    """Both magic markers intact, offsets no longer in order."""
+    import struct
+
+    for table in generation.glob("*.ptx"):
+        data = bytearray(table.read_bytes())
+        position, size = struct.unpack_from("<QQ", data, len(data) - 20)
+        start = position + size
+        data[start + 8:start + 16] = struct.pack("<Q", 2 ** 40)
+        table.write_bytes(bytes(data))
+
+
+def _truncate_documents_list(generation: Path) -> None:
+    path = generation / store.DOCUMENTS_FILE
+    path.write_bytes(path.read_bytes()[:100])
+
+
+@pytest.mark.parametrize("damage", [_mark_older_format, _drop_text_tables, _overstate_text_table_count,
+                                    _scramble_text_table_offsets, _truncate_documents_list])
 def test_an_index_that_cannot_be_searched_gives_a_one_line_rebuild_message(built, cli_process, damage):
     index_dir, _ = built
     damage(current_generation(index_dir))
@@ -228,3 +255,75 @@ def test_incomplete_generation_is_not_opened(built):
     (current_generation(index_dir) / store.COMPLETE_MARKER).unlink()
     with pytest.raises(store.IndexMissing):
         open_engine(index_dir)
+
+
+def _failing_worker_writes(monkeypatch, failure):
+    """Builds go parallel from 40 passages on, and a worker process fails on its first passage."""
+    from indexer import parallel
+
+    parent = os.getpid()
+    real_add = parallel.FastSegmentWriter.add_document
+
+    def add_document(self, **fields):
+        if os.getpid() != parent:
+            failure()
+        return real_add(self, **fields)
+
+    monkeypatch.setattr(parallel.FastSegmentWriter, "add_document", add_document)
+    monkeypatch.setattr(parallel, "open_writer",
+                        lambda index, **kwargs: parallel.ParallelWriter(index, procs=2, batch=20, parallel_min=40))
+
+
+def _disk_full():
+    raise OSError(28, "No space left on device")
+
+
+def _killed():
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("failure, expected", [(_disk_full, "OSError: [Errno 28] No space left on device"),
+                                               (_killed, "被信号 SIGKILL 终止")])
+def test_a_failing_worker_process_gives_one_line_and_keeps_the_index(built, corpus_dir, monkeypatch, capsys,
+                                                                      failure, expected):
+    from indexer.cli import main
+
+    index_dir, _ = built
+    old = current_generation(index_dir)
+    _failing_worker_writes(monkeypatch, failure)
+    capsys.readouterr()
+    code = main(["index", "--corpus", str(corpus_dir), "--index-dir", str(index_dir)])
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "建立索引" not in line]
+    assert code != 0 and len(err_lines) == 1, err_lines  # (tqdm's progress bar left out)
+    assert "原索引不变" in err_lines[0] and "工作进程" in err_lines[0] and expected in err_lines[0]
+    assert "Traceback" not in err_lines[0] and "内部错误" not in err_lines[0]
+    assert current_generation(index_dir) == old
+
+
+def test_a_worker_traceback_is_shown_with_the_debug_switch(built, corpus_dir, monkeypatch, capsys):
+    from indexer.cli import main
+
+    index_dir, _ = built
+    _failing_worker_writes(monkeypatch, _disk_full)
+    monkeypatch.setenv("POLICY_SEARCH_DEBUG", "1")
+    capsys.readouterr()
+    assert main(["index", "--corpus", str(corpus_dir), "--index-dir", str(index_dir)]) != 0
+    err = capsys.readouterr().err
+    assert "RemoteTraceback" in err and "in _worker" in err and "No space left on device" in err
+
+
+def test_an_index_of_an_empty_corpus_answers_with_nothing(tmp_path, cli_process):
+    """Every file skipped (or none at all) still gives an index the engine, the CLI and the app can open."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "blank.txt").write_text("\n  \n", encoding="utf-8")
+    summary = build_index([corpus], tmp_path / "index")
+    assert summary.documents == 0 and summary.skipped
+    engine = open_engine(tmp_path / "index")
+    response = engine.search("养老服务", cities=["青岛"])
+    assert response.total == 0 and response.hits == [] and not response.relaxed
+    assert engine.overview()["documents"] == 0 and engine.city_year_counts("养老服务") == []
+    result = cli_process("search", "养老服务", "--json", "--index-dir", tmp_path / "index")
+    assert result.code == 0 and "Traceback" not in result.err and '"total": 0' in result.out
