@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from indexer.analysis import match_form
-from indexer.similarity import NEAR_DUPLICATE, jaccard, shingles
+from indexer.similarity import near_duplicate, shingles
 
 # A passage whose query words stand within a few characters of each other gains up to this share.
 PROXIMITY_WEIGHT = 0.5
@@ -22,6 +22,14 @@ class Candidate:
     score: float
     fields: dict
     duplicates: list[dict] = field(default_factory=list)
+    _shingles: set[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def shingles(self) -> set[str]:
+        """The passage's shingles, computed once however many tiers compare it."""
+        if self._shingles is None:
+            self._shingles = shingles(self.fields["passage"])
+        return self._shingles
 
 
 def proximity_bonus(text: str, clause_needles: list[list[str]]) -> float:
@@ -49,17 +57,23 @@ def rerank(candidates: list[Candidate], clause_needles: list[list[str]]) -> list
     return sorted(candidates, key=lambda c: (-c.score, c.docnum))
 
 
-def collapse_near_duplicates(candidates: list[Candidate]) -> list[Candidate]:
-    """Keep the best-ranked of passages that say nearly the same thing; remember the others."""
-    kept: list[tuple[Candidate, set[str]]] = []
+def collapse_near_duplicates(candidates: list[Candidate], kept: list[Candidate] = ()) -> list[Candidate]:
+    """Keep the best-ranked of passages that say nearly the same thing; remember the others.
+
+    ``kept``: candidates ranked above these, already collapsed (an earlier tier's); they come first.
+    """
+    kept = list(kept)
+    verbatim = {frozenset(k.shingles): k for k in kept}  # reprints are common: found by hash, not by scan
     for candidate in candidates:
-        own = shingles(candidate.fields["passage"])
-        original = next((k for k, s in kept if jaccard(own, s) >= NEAR_DUPLICATE), None)
+        own = candidate.shingles
+        key = frozenset(own)
+        original = verbatim.get(key) or next((k for k in kept if near_duplicate(own, k.shingles)), None)
         if original is None:
-            kept.append((candidate, own))
+            kept.append(candidate)
+            verbatim[key] = candidate
         else:
             original.duplicates.append({"doc_id": candidate.fields["doc_id"], "order": candidate.fields["order"]})
-    return [candidate for candidate, _ in kept]
+    return kept
 
 
 def _tightest_window(occurrences: list[tuple[int, int, int]], clauses: int) -> int | None:

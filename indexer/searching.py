@@ -209,7 +209,7 @@ class SearchEngine:
                     for score, docnum in _top(matches, chosen, wanted)]
             if not pool:
                 continue
-            ranked = collapse_near_duplicates(ranked + rerank(pool, compiled.needles))
+            ranked = collapse_near_duplicates(rerank(pool, compiled.needles), kept=ranked)
             if len(ranked) >= wanted:
                 break
         return [self._hit(rank, candidate, compiled.all_needles)

@@ -30,6 +30,12 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def near_duplicate(a: set, b: set) -> bool:
+    """``jaccard(a, b) >= NEAR_DUPLICATE``; sets too different in size are told apart without intersecting."""
+    smaller, larger = sorted((len(a), len(b)))
+    return smaller >= NEAR_DUPLICATE * larger and jaccard(a, b) >= NEAR_DUPLICATE
+
+
 class RecentNearDuplicates:
     """Recognises a paragraph nearly equal to one of the last ``window`` paragraphs seen.
 
