@@ -7,9 +7,40 @@ still sees how many matches 青岛 would give.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+import numpy as np
+
+EMPTY_VALUES = (None, "", 0)  # a passage without the value is in no bucket
+
+
+@dataclass(frozen=True)
+class FacetColumn:
+    """A facet's value per passage as a small integer code, so a count is one ``bincount``."""
+
+    values: list  # code -> value
+    codes: np.ndarray  # docnum -> code
+
+    @classmethod
+    def from_values(cls, per_passage: list) -> FacetColumn:
+        numbering: dict = {}
+        codes = np.fromiter((numbering.setdefault(v, len(numbering)) for v in per_passage),
+                            dtype=np.int32, count=len(per_passage))
+        return cls(list(numbering), codes)
+
+    def value(self, docnum: int):
+        return self.values[self.codes[docnum]]
+
+    def passing(self, chosen: set) -> np.ndarray:
+        """Mask of the passages whose value is one of ``chosen``."""
+        wanted = np.fromiter((value in chosen for value in self.values), dtype=bool, count=len(self.values))
+        return wanted[self.codes]
+
+    def counts(self, mask: np.ndarray) -> list[tuple[object, int]]:
+        """(value, passages) for the values of the passages in ``mask``."""
+        tally = np.bincount(self.codes[mask], minlength=len(self.values))
+        return [(self.values[code], int(tally[code])) for code in np.flatnonzero(tally)
+                if self.values[code] not in EMPTY_VALUES]
 
 
 @dataclass(frozen=True)
@@ -18,45 +49,41 @@ class Facet:
     # Sort buckets: by count (cities, types) or by value, newest first (years).
     by_value_descending: bool = False
 
-    def buckets(self, values: Iterable, selected: set) -> list[dict]:
-        counts = Counter(values)  # counted in C; the empty values dropped after
-        for empty in (None, "", 0):
-            counts.pop(empty, None)
+    def buckets(self, counts: list[tuple[object, int]], selected: set) -> list[dict]:
         if self.by_value_descending:
-            ordered = sorted(counts.items(), key=lambda item: item[0], reverse=True)
+            ordered = sorted(counts, key=lambda item: item[0], reverse=True)
         else:
-            ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+            ordered = sorted(counts, key=lambda item: (-item[1], str(item[0])))
         return [{"value": value, "count": count, "selected": value in selected} for value, count in ordered]
 
 
 FACETS = (Facet("city"), Facet("year", by_value_descending=True), Facet("doc_type"))
 
 
-def facet_counts(docnums: Iterable[int], column: Callable[[str, int], object],
-                 selections: dict[str, set], columns: dict[str, list] | None = None,
-                 ) -> tuple[dict[str, list[dict]], set[int]]:
-    """Disjunctive counts for every facet, and the docnums that pass all selections.
+def facet_counts(matching: np.ndarray, columns: dict[str, FacetColumn], selections: dict[str, set],
+                 ) -> tuple[dict[str, list[dict]], np.ndarray]:
+    """Disjunctive counts for every facet, and the mask of matching passages that pass all selections.
 
-    ``columns`` (optional) holds each facet's value per docnum, the same values
-    ``column`` returns, so values are looked up in C.
+    ``matching``: a mask over docnums; ``columns``: each facet's :class:`FacetColumn`.
     """
-    docnums = list(docnums)
-    everything = set(docnums)
-
-    def values(name: str, docs: Iterable[int]):
-        if columns is not None and name in columns:
-            return map(columns[name].__getitem__, docs)
-        return (column(name, d) for d in docs)
-
-    passes = {}
-    for facet in FACETS:
-        chosen = selections.get(facet.name)
-        passes[facet.name] = ({d for d, v in zip(docnums, values(facet.name, docnums)) if v in chosen}
-                              if chosen else everything)
+    passes = {facet.name: columns[facet.name].passing(selections[facet.name])
+              for facet in FACETS if selections.get(facet.name)}
     counts = {}
     for facet in FACETS:
-        others = [passes[f.name] for f in FACETS if f.name != facet.name]
-        eligible = everything.intersection(*others)
-        counts[facet.name] = facet.buckets(values(facet.name, eligible), selections.get(facet.name) or set())
-    selected = everything.intersection(*passes.values())
+        eligible = matching
+        for name, mask in passes.items():
+            if name != facet.name:
+                eligible = eligible & mask
+        counts[facet.name] = facet.buckets(columns[facet.name].counts(eligible), selections.get(facet.name) or set())
+    selected = matching
+    for mask in passes.values():
+        selected = selected & mask
     return counts, selected
+
+
+def cross_counts(rows: FacetColumn, columns: FacetColumn, mask: np.ndarray) -> dict[tuple, int]:
+    """Passages in ``mask`` per (row value, column value) pair that occurs (a city × year table)."""
+    width = len(columns.values)
+    cells = rows.codes[mask].astype(np.int64) * width + columns.codes[mask]
+    tally = np.bincount(cells, minlength=len(rows.values) * width)
+    return {(rows.values[cell // width], columns.values[cell % width]): int(tally[cell]) for cell in np.flatnonzero(tally)}

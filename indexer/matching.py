@@ -21,6 +21,7 @@ its boost, as Whoosh's constant-score prefix does.
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_right
 from array import array
 from dataclasses import dataclass
 from pickle import loads
@@ -58,6 +59,7 @@ class IndexArrays:
         self.searcher = searcher
         reader = searcher.reader()
         self.segments = segment_readers(reader)
+        self._starts = [offset for _, offset in self.segments]
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.segments:
@@ -73,6 +75,11 @@ class IndexArrays:
 
     def texts(self, segment: int) -> SegmentTexts:
         return self._texts[segment]
+
+    def folded(self, fieldname: str, docnum: int) -> str:
+        """A passage's folded text (match_form) from its segment's text table."""
+        number = bisect_right(self._starts, docnum) - 1
+        return self._texts[number].text(fieldname, docnum - self._starts[number]).decode("utf-8")
 
     def norm(self, fieldname: str) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` per passage: the length part of BM25F's denominator."""

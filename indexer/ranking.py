@@ -1,15 +1,16 @@
-"""Ranking beyond BM25F: proximity of the query's words, and near-duplicate collapsing.
+"""Ranking beyond BM25F: proximity of the query's words, and near-duplicate folding.
 
-Both work on a small pool of top candidates from the index, on the passage
-text itself, so they cost little and need nothing stored beyond the passage.
+Both work on a pool of top candidates from the index, on each passage's folded
+text (:func:`indexer.analysis.match_form`, read from the segment's text table),
+so they cost little and need no stored fields: those are read for the page only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from indexer.analysis import match_form
-from indexer.similarity import near_duplicate, shingles
+from indexer.similarity import ShingleSets, shingles
 
 # A passage whose query words stand within a few characters of each other gains up to this share.
 PROXIMITY_WEIGHT = 0.5
@@ -20,23 +21,22 @@ PROXIMITY_SCALE = 20  # characters of gap at which the bonus halves
 class Candidate:
     docnum: int
     score: float
-    fields: dict
-    duplicates: list[dict] = field(default_factory=list)
+    folded: str  # the passage's match_form
+    duplicates: list[int] = field(default_factory=list)  # docnums folded into this one
     _shingles: set[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def shingles(self) -> set[str]:
-        """The passage's shingles, computed once however many tiers compare it."""
+        """The passage's shingles, computed once however many pools compare it."""
         if self._shingles is None:
-            self._shingles = shingles(self.fields["passage"])
+            self._shingles = shingles(self.folded)
         return self._shingles
 
 
-def proximity_bonus(text: str, clause_needles: list[list[str]]) -> float:
-    """Share of extra score for the tightest window holding one needle of every clause."""
+def proximity_bonus(folded: str, clause_needles: list[list[str]]) -> float:
+    """Share of extra score for the tightest window of ``folded`` holding one needle of every clause."""
     if len(clause_needles) < 2:
         return 0.0
-    folded = match_form(text)
     occurrences: list[tuple[int, int, int]] = []  # (start, end, clause)
     for clause, needles in enumerate(clause_needles):
         for needle in needles:
@@ -53,27 +53,49 @@ def proximity_bonus(text: str, clause_needles: list[list[str]]) -> float:
 
 def rerank(candidates: list[Candidate], clause_needles: list[list[str]]) -> list[Candidate]:
     for candidate in candidates:
-        candidate.score *= 1 + proximity_bonus(candidate.fields["passage"], clause_needles)
+        candidate.score *= 1 + proximity_bonus(candidate.folded, clause_needles)
     return sorted(candidates, key=lambda c: (-c.score, c.docnum))
 
 
-def collapse_near_duplicates(candidates: list[Candidate], kept: list[Candidate] = ()) -> list[Candidate]:
-    """Keep the best-ranked of passages that say nearly the same thing; remember the others.
+class DuplicateFolder:
+    """Keeps the best-ranked of passages that say nearly the same thing; the others are its ``duplicates``.
 
-    ``kept``: candidates ranked above these, already collapsed (an earlier tier's); they come first.
+    Candidates arrive best first, a pool at a time. A verbatim copy (the same
+    folded text: reprints are common) is folded by hash before it costs
+    anything; a near copy (shingle Jaccard >= 0.8) when its pool is added.
     """
-    kept = list(kept)
-    verbatim = {frozenset(k.shingles): k for k in kept}  # reprints are common: found by hash, not by scan
-    for candidate in candidates:
-        own = candidate.shingles
-        key = frozenset(own)
-        original = verbatim.get(key) or next((k for k in kept if near_duplicate(own, k.shingles)), None)
-        if original is None:
-            kept.append(candidate)
-            verbatim[key] = candidate
-        else:
-            original.duplicates.append({"doc_id": candidate.fields["doc_id"], "order": candidate.fields["order"]})
-    return kept
+
+    def __init__(self):
+        self.kept: list[Candidate] = []
+        self._by_text: dict[str, Candidate] = {}
+        self._kept_shingles = ShingleSets()
+
+    def fresh(self, candidates: Iterable[Candidate]) -> list[Candidate]:
+        """The candidates whose text was not seen before; the verbatim copies are folded."""
+        found = []
+        for candidate in candidates:
+            first = self._by_text.get(candidate.folded)
+            if first is None:
+                self._by_text[candidate.folded] = candidate
+                found.append(candidate)
+            else:
+                first.duplicates.append(candidate.docnum)
+        return found
+
+    def add(self, candidates: list[Candidate], until: int) -> None:
+        """Candidates ranked below every one kept so far: each is kept, or folded into its near copy,
+        until ``until`` are kept (the rest could not change the first ``until``)."""
+        for candidate in candidates:
+            if len(self.kept) >= until:
+                return
+            number = self._kept_shingles.first_near(candidate.shingles)
+            if number is None:
+                self._kept_shingles.add(candidate.shingles)
+                self.kept.append(candidate)
+            else:
+                original = self.kept[number]
+                original.duplicates += [candidate.docnum, *candidate.duplicates]
+                self._by_text[candidate.folded] = original  # later verbatim copies go to the one kept
 
 
 def _tightest_window(occurrences: list[tuple[int, int, int]], clauses: int) -> int | None:

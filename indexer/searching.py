@@ -22,19 +22,22 @@ from indexer import fastcolumns, store
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
-from indexer.facets import facet_counts
+from indexer.facets import FacetColumn, cross_counts, facet_counts
 from indexer.fields import SCHEMA_VERSION
 from indexer.highlight import highlight, snippet
 from indexer.matching import Evaluation, IndexArrays, Matches
 from indexer.query import QueryError, parse_query
 from indexer.querying import CompiledQuery, compile_query
-from indexer.ranking import Candidate, collapse_near_duplicates, rerank
+from indexer.ranking import Candidate, DuplicateFolder, rerank
 
 MAX_LIMIT = 100
 # Below this many passages with every word, partial matches are added after them.
 RELAX_BELOW = 3
-# Extra candidates fetched so that folding near-duplicates still fills a page.
+# Extra candidates in a tier's first pool, so that folding near-duplicates usually still fills the page.
 DUPLICATE_POOL = 20
+# When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
+POOL_GROWTH = 4
+POOL_ROUNDS = 3
 FACET_COLUMNS = ("city", "year", "doc_type")
 
 
@@ -116,7 +119,7 @@ class SearchEngine:
         try:  # everything of the new generation is read before any of it replaces the old
             arrays = IndexArrays(searcher, generation)
             reader = searcher.reader()
-            columns = {name: fastcolumns.column_values(reader, name) for name in FACET_COLUMNS}  # = list(column_reader)
+            columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_COLUMNS}
             documents = store.read_documents(generation)
         except BaseException:
             if arrays is not None:
@@ -171,10 +174,10 @@ class SearchEngine:
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
             matching = np.logical_or.reduce([matches.mask for _, matches in tiers])
-            facets, selected = facet_counts(np.flatnonzero(matching).tolist(), self._column, selections, self._columns)
+            facets, selected = facet_counts(matching, self._columns, selections)
             hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(query=query, total=len(selected), facets=facets, hits=hits, notices=notices,
+        return SearchResponse(query=query, total=int(np.count_nonzero(selected)), facets=facets, hits=hits, notices=notices,
                               expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2))
 
     def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, Matches]]:
@@ -193,30 +196,29 @@ class SearchEngine:
                 found = found | extra
         return tiers
 
-    def _column(self, name: str, docnum: int):
-        return self._columns[name][docnum]
-
-    def _ranked_hits(self, tiers, compiled: CompiledQuery, selected: set[int], limit: int, offset: int) -> list[Hit]:
+    def _ranked_hits(self, tiers, compiled: CompiledQuery, selected: np.ndarray, limit: int, offset: int) -> list[Hit]:
         """Tier by tier, BM25F re-ranked by proximity, near-duplicates folded into the first copy."""
-        if limit == 0 or not selected:
+        if limit == 0 or not selected.any():
             return []
-        wanted = offset + limit + DUPLICATE_POOL
-        ranked: list[Candidate] = []
-        chosen = np.zeros(self._arrays.size, dtype=bool)
-        chosen[list(selected)] = True
+        wanted = offset + limit
+        folder = DuplicateFolder()
         for _, matches in tiers:
-            pool = [Candidate(docnum, score, self._searcher.stored_fields(docnum))
-                    for score, docnum in _top(matches, chosen, wanted)]
-            if not pool:
-                continue
-            ranked = collapse_near_duplicates(rerank(pool, compiled.needles), kept=ranked)
-            if len(ranked) >= wanted:
+            fetched, size = 0, wanted + DUPLICATE_POOL
+            while len(folder.kept) < wanted and size <= (wanted + DUPLICATE_POOL) * POOL_GROWTH ** POOL_ROUNDS:
+                top = _top(matches, selected, size)
+                pool = folder.fresh(Candidate(docnum, score, self._arrays.folded("content", docnum))
+                                    for score, docnum in top[fetched:])
+                folder.add(rerank(pool, compiled.needles), until=wanted)
+                if len(top) < size:
+                    break  # this tier has no more passages
+                fetched, size = len(top), size * POOL_GROWTH
+            if len(folder.kept) >= wanted:
                 break
         return [self._hit(rank, candidate, compiled.all_needles)
-                for rank, candidate in enumerate(ranked[offset:offset + limit], start=offset + 1)]
+                for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
-        stored, score = candidate.fields, candidate.score
+        stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score
         meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
         section = json.loads(stored["section_path"])
         passage = stored["passage"]
@@ -227,8 +229,12 @@ class SearchEngine:
             section=section, passage=passage, highlight=highlight(passage, needles),
             snippet=snippet(passage, needles),
             citation=citation(passage, meta, section), reference=gbt7714(meta),
-            duplicates=candidate.duplicates,
+            duplicates=[self._where(docnum) for docnum in candidate.duplicates],
         )
+
+    def _where(self, docnum: int) -> dict:
+        stored = self._searcher.stored_fields(docnum)
+        return {"doc_id": stored["doc_id"], "order": stored["order"]}
 
     def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
         """The passages :meth:`search` would count, tallied by city and year (for a chart).
@@ -240,11 +246,8 @@ class SearchEngine:
         with self._lock:
             self._refresh()
             matching = np.logical_or.reduce([matches.mask for _, matches in self._tiers(compiled)])
-            _, selected = facet_counts(np.flatnonzero(matching).tolist(), self._column, selections, self._columns)
-            counts: dict[tuple, int] = {}
-            for docnum in selected:
-                cell = (self._column("city", docnum), self._column("year", docnum))
-                counts[cell] = counts.get(cell, 0) + 1
+            _, selected = facet_counts(matching, self._columns, selections)
+            counts = cross_counts(self._columns["city"], self._columns["year"], selected)
         return [{"city": city, "year": year, "count": count}
                 for (city, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
 

@@ -7,9 +7,8 @@ and reprints repeat them across documents; both should count once.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict, deque
-
-from indexer.script import to_simplified
+from collections import Counter, OrderedDict, deque
+from itertools import chain
 
 SHINGLE = 3
 NEAR_DUPLICATE = 0.8
@@ -20,20 +19,37 @@ MIN_CHARS = 20  # shorter paragraphs are compared exactly, not by shingles
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus the underscore
 
 
-def shingles(text: str) -> set[str]:
-    """Overlapping character triples of the folded text, punctuation and spaces ignored."""
-    folded = _NOT_ALNUM.sub("", to_simplified(text))
-    return {folded[i:i + SHINGLE] for i in range(max(1, len(folded) - SHINGLE + 1))}
+def shingles(folded: str) -> set[str]:
+    """Overlapping character triples of already folded text (Simplified), punctuation and spaces ignored."""
+    letters = _NOT_ALNUM.sub("", folded)
+    return {letters[i:i + SHINGLE] for i in range(max(1, len(letters) - SHINGLE + 1))}
 
 
-def jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+class ShingleSets:
+    """Shingle sets added one by one, each findable by the sets nearly equal to it (Jaccard >= 0.8).
 
+    An inverted index from shingle to the sets holding it: a lookup costs the
+    size of the set looked up, however many sets were added.
+    """
 
-def near_duplicate(a: set, b: set) -> bool:
-    """``jaccard(a, b) >= NEAR_DUPLICATE``; sets too different in size are told apart without intersecting."""
-    smaller, larger = sorted((len(a), len(b)))
-    return smaller >= NEAR_DUPLICATE * larger and jaccard(a, b) >= NEAR_DUPLICATE
+    def __init__(self):
+        self._sizes: list[int] = []
+        self._holders: dict[str, list[int]] = {}
+
+    def add(self, shingle_set: set[str]) -> int:
+        """Remember a set; returns its number (0, 1, …)."""
+        number = len(self._sizes)
+        self._sizes.append(len(shingle_set))
+        for shingle in shingle_set:
+            self._holders.setdefault(shingle, []).append(number)
+        return number
+
+    def first_near(self, shingle_set: set[str]) -> int | None:
+        """The lowest number of an added set whose Jaccard similarity with ``shingle_set`` reaches 0.8."""
+        shared = Counter(chain.from_iterable(self._holders.get(shingle, ()) for shingle in shingle_set))
+        size = len(shingle_set)
+        return next((number for number, common in sorted(shared.items())
+                     if common >= NEAR_DUPLICATE * (size + self._sizes[number] - common)), None)
 
 
 class RecentNearDuplicates:

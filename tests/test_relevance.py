@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from indexer import evaluation
+from indexer.building import build_index
 from indexer.query import parse_query
 from indexer.querying import compile_query
-from indexer.ranking import Candidate, collapse_near_duplicates, proximity_bonus
+from indexer.ranking import Candidate, DuplicateFolder, proximity_bonus
 from indexer.script import to_simplified
+from indexer.searching import open_engine
 from indexer.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
 
 DEV_QUERIES = Path(__file__).parent / "data" / "dev-queries.toml"
@@ -104,12 +106,34 @@ def test_proximity_bonus_prefers_close_words():
 
 def test_near_duplicates_fold_into_first():
     text = "民生无小事，枝叶总关情。社会救助体系不断完善、养老模式不断创新。"
-    candidates = [Candidate(1, 2.0, {"passage": text, "doc_id": "a", "order": 0}),
-                  Candidate(2, 1.5, {"passage": text.replace("、", "，"), "doc_id": "b", "order": 3}),
-                  Candidate(3, 1.0, {"passage": "完全不同的一段文字，讲殡葬改革。", "doc_id": "c", "order": 1})]
-    kept = collapse_near_duplicates(candidates)
-    assert [c.docnum for c in kept] == [1, 3]
-    assert kept[0].duplicates == [{"doc_id": "b", "order": 3}]
+    folder = DuplicateFolder()
+    pool = folder.fresh([Candidate(1, 2.0, text), Candidate(2, 1.8, text),
+                         Candidate(3, 1.5, text.replace("、", "，")),
+                         Candidate(4, 1.0, "完全不同的一段文字，讲殡葬改革。"), Candidate(5, 0.9, text)])
+    assert [c.docnum for c in pool] == [1, 3, 4]  # verbatim copies folded before they cost anything
+    folder.add(pool, until=10)
+    assert [c.docnum for c in folder.kept] == [1, 4]
+    assert sorted(folder.kept[0].duplicates) == [2, 3, 5]
+    later = folder.fresh([Candidate(6, 0.5, text.replace("、", "，"))])  # a copy of the folded near copy
+    assert later == [] and 6 in folder.kept[0].duplicates
+
+
+def test_reprints_do_not_leave_a_page_short(corpus_dir, tmp_path):
+    """Forty reprints of one report: every passage matches forty times, and the page still has ten different ones."""
+    source = next(path for path in sorted(corpus_dir.glob("*.txt")))
+    text = source.read_text(encoding="utf-8")
+    reprints = tmp_path / "corpus"
+    reprints.mkdir()
+    for number in range(40):
+        (reprints / f"reprint-{number:02d}.txt").write_text(f"转载第{number + 1}次\n\n{text}", encoding="utf-8")
+    build_index([reprints], tmp_path / "index")
+    engine = open_engine(tmp_path / "index")
+    word = "民政"
+    response = engine.search(word, limit=10, exact=True)
+    shown = [folded(hit.passage) for hit in response.hits]
+    assert len(shown) == 10 and len(set(shown)) == 10
+    assert all(len(hit.duplicates) == 39 for hit in response.hits)
+    assert response.total % 40 == 0 and response.total >= 400
 
 
 def test_repeated_passages_across_documents_are_collapsed(engine):
