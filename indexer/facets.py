@@ -28,9 +28,6 @@ class FacetColumn:
                             dtype=np.int32, count=len(per_passage))
         return cls(list(numbering), codes)
 
-    def value(self, docnum: int):
-        return self.values[self.codes[docnum]]
-
     def passing(self, chosen: set) -> np.ndarray:
         """Mask of the passages whose value is one of ``chosen``."""
         wanted = np.fromiter((value in chosen for value in self.values), dtype=bool, count=len(self.values))
