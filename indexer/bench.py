@@ -44,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SIZES = (10_000, 100_000)
@@ -630,17 +630,17 @@ def markdown(report: dict) -> str:
         label = f"{row['passages']:,}"
         lines.append(f"| {label} | jieba-only floor (1 process) | "
                      + " | ".join(f"{row['floor']['chars_per_s'] / 1000:,.0f}k chars/s" for _ in columns) + " |")
-        lines.append(f"| | index build | " + cells(lambda c: f"{c['build']['chars_per_s'] / 1000:,.0f}k chars/s "
+        lines.append("| | index build | " + cells(lambda c: f"{c['build']['chars_per_s'] / 1000:,.0f}k chars/s "
                                                    f"(**{c['build']['ratio_to_floor']:.2f}×** floor, {c['build']['seconds']:.1f} s)") + " |")
-        lines.append(f"| | query p50 / p95 / p99 | " + cells(lambda c: f"{c['query']['p50_ms']:.1f} / **{c['query']['p95_ms']:.1f}** / "
+        lines.append("| | query p50 / p95 / p99 | " + cells(lambda c: f"{c['query']['p50_ms']:.1f} / **{c['query']['p95_ms']:.1f}** / "
                                                           f"{c['query']['p99_ms']:.1f} ms") + " |")
-        lines.append(f"| | query CPU time p50 / p95 | " + cells(lambda c: f"{c['query']['cpu_p50_ms']:.1f} / "
+        lines.append("| | query CPU time p50 / p95 | " + cells(lambda c: f"{c['query']['cpu_p50_ms']:.1f} / "
                                                               f"{c['query']['cpu_p95_ms']:.1f} ms") + " |")
-        lines.append(f"| | build CPU time (all processes) | " + cells(
+        lines.append("| | build CPU time (all processes) | " + cells(
             lambda c: f"{(c['build']['cpu_s'] or 0) + (c['build']['workers_cpu_s'] or 0):.1f} s") + " |")
         lines.append(f"| | cold start (median of {len(row['ours']['cold_start']['runs_s'])}) | " + cells(lambda c: f"{c['cold_start']['median_s']:.2f} s") + " |")
-        lines.append(f"| | index size | " + cells(lambda c: f"{c['index_mb']:,.0f} MB") + " |")
-        lines.append(f"| | peak memory build / search (RSS) | " + cells(
+        lines.append("| | index size | " + cells(lambda c: f"{c['index_mb']:,.0f} MB") + " |")
+        lines.append("| | peak memory build / search (RSS) | " + cells(
             lambda c: f"{c['build']['peak_rss_mb']:,.0f} / {c['search_peak_rss_mb']:,.0f} MB") + " |")
     targets = report.get("targets") or {}
     if targets:

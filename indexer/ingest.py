@@ -282,11 +282,3 @@ def iter_corpus(corpus_dirs: list[Path]) -> Iterator[Document | Skipped]:
             document.doc_id = unique_id(document.doc_id, document.content_hash, set(seen_hashes.values()))
             seen_hashes[document.content_hash] = document.doc_id
             yield document
-
-
-def load_corpus(corpus_dirs: list[Path]) -> tuple[list[Document], list[Skipped]]:
-    documents: list[Document] = []
-    skipped: list[Skipped] = []
-    for item in iter_corpus(corpus_dirs):
-        (documents if isinstance(item, Document) else skipped).append(item)
-    return documents, skipped

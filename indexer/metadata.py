@@ -16,7 +16,6 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from indexer.cleaning import is_chrome
 from indexer.config import DICTIONARY_DIR
@@ -56,16 +55,6 @@ class Place:
     city: str
     province: str
     names: tuple[str, ...]
-
-
-def load_manifest(corpus_dir: Path) -> dict[str, dict]:
-    """The curated entries of a corpus directory, keyed by file name."""
-    path = corpus_dir / MANIFEST_NAME
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return {entry["file"]: entry for entry in data.get("document", []) if "file" in entry}
 
 
 @lru_cache(maxsize=1)
@@ -111,17 +100,6 @@ def infer_city(title: str, text: str) -> tuple[str, str]:
         return "", ""
     city, count = scores.most_common(1)[0]
     return (city, provinces[city]) if count >= 3 else ("", "")
-
-
-def infer_date(text: str) -> str:
-    """成文/发布日期 if labelled, else a signature date on its own line, else the latest full date."""
-    for pattern in (_LABELLED_DATE, _DATE_LINE):
-        match = pattern.search(text)
-        if match:
-            return _iso(match)
-    dates = [_iso(m) for m in _FULL_DATE.finditer(text)] + [_iso(m) for m in _ISO_DATE.finditer(text)]
-    dates = [d for d in dates if d]
-    return max(dates) if dates else ""
 
 
 def infer_doc_type(title: str, text: str) -> str:

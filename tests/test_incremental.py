@@ -14,7 +14,7 @@ from indexer import store
 from indexer.building import build_index
 from indexer.cli import main
 from indexer.searching import open_engine
-from indexer.updating import add_paths, remove_documents, update_index
+from indexer.updating import add_paths, update_index
 from ingest_support import EXTRA_CORPUS, PROJECT_ROOT, cli_command, notice, run_cli, write_docx
 
 SEED = PROJECT_ROOT / "corpus"

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from indexer import readers, store
+from indexer import store
 from indexer.building import build_index
 from indexer.cli import main
 from indexer.ingest import load
