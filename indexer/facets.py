@@ -14,7 +14,7 @@ import numpy as np
 EMPTY_VALUES = (None, "", 0)  # a passage without the value is in no bucket
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FacetColumn:
     """A facet's value per passage as a small integer code, so a count is one ``bincount``."""
 

@@ -831,7 +831,11 @@ class ParallelWriter(FastSegmentWriter):
         if code is None:
             raise WorkerError("工作进程意外退出")
         if code < 0:
-            how = f"被信号 {signal.Signals(-code).name} 终止" + ("，常见原因是内存不足" if code == -signal.SIGKILL else "")
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:  # a real-time signal has no name
+                name = str(-code)
+            how = f"被信号 {name} 终止" + ("，常见原因是内存不足" if code == -signal.SIGKILL else "")
         else:
             how = f"退出码 {code}"
         raise WorkerError(f"工作进程意外退出（{how}）")

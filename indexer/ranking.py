@@ -82,20 +82,23 @@ class DuplicateFolder:
                 first.duplicates.append(candidate.docnum)
         return found
 
-    def add(self, candidates: list[Candidate], until: int) -> None:
-        """Candidates ranked below every one kept so far: each is kept, or folded into its near copy,
-        until ``until`` are kept (the rest could not change the first ``until``)."""
+    def add(self, candidates: list[Candidate], until: int, then: int = 0) -> None:
+        """The next candidates in rank order (a pool is re-ranked within itself): each is kept, or folded
+        into the kept one it nearly copies. Once ``until`` are kept, ``then`` more are only folded, so
+        the last kept ones are credited with their near copies too."""
         for candidate in candidates:
             if len(self.kept) >= until:
-                return
+                if then <= 0:
+                    return
+                then -= 1
             number = self._kept_shingles.first_near(candidate.shingles)
-            if number is None:
-                self._kept_shingles.add(candidate.shingles)
-                self.kept.append(candidate)
-            else:
+            if number is not None:
                 original = self.kept[number]
                 original.duplicates += [candidate.docnum, *candidate.duplicates]
                 self._by_text[candidate.folded] = original  # later verbatim copies go to the one kept
+            elif len(self.kept) < until:
+                self._kept_shingles.add(candidate.shingles)
+                self.kept.append(candidate)
 
 
 def _tightest_window(occurrences: list[tuple[int, int, int]], clauses: int) -> int | None:

@@ -33,7 +33,8 @@ from indexer.ranking import Candidate, DuplicateFolder, rerank
 MAX_LIMIT = 100
 # Below this many passages with every word, partial matches are added after them.
 RELAX_BELOW = 3
-# Extra candidates in a tier's first pool, so that folding near-duplicates usually still fills the page.
+# Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
+# and, once the page is full, only to fold their near copies into its hits.
 DUPLICATE_POOL = 20
 # When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
 POOL_GROWTH = 4
@@ -103,6 +104,7 @@ class SearchEngine:
         self.index_dir = Path(index_dir) if index_dir else default_index_dir()
         self._lock = threading.Lock()
         self._generation: Path | None = None
+        self._unopenable: Path | None = None  # a published generation that failed to open
         self._open()
 
     # -- opening ---------------------------------------------------------
@@ -112,7 +114,6 @@ class SearchEngine:
         meta = store.read_meta(generation)
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise store.IndexMissing("索引由旧版本建立，格式已变（短语改在文本表上核对），请运行 policy-search index 重建。")
-        self.warnings = _compatibility_warnings(meta)
         index = whoosh_index.open_dir(str(generation))
         searcher = index.searcher(weighting=scoring.BM25F())
         arrays = None
@@ -128,6 +129,7 @@ class SearchEngine:
             raise
         self._columns, self._documents, self._meta = columns, documents, meta
         self._place_columns = None
+        self.warnings = _compatibility_warnings(meta)
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
         self._searcher, self._arrays, self._generation = searcher, arrays, generation
         if old[0] is not None:
@@ -140,8 +142,13 @@ class SearchEngine:
             live = (self.index_dir / store.CURRENT).resolve()
         except OSError:
             return
-        if live != self._generation and (live / store.COMPLETE_MARKER).exists():
+        if live in (self._generation, self._unopenable) or not (live / store.COMPLETE_MARKER).exists():
+            return
+        try:
             self._open()
+        except store.IndexMissing as error:  # the old generation stays open and answers; tried again once replaced
+            self._unopenable = live
+            self.warnings = [*self.warnings, f"新发布的索引无法打开，仍在检索此前的索引：{error}"]
 
     def close(self) -> None:
         self._arrays.close()
@@ -209,7 +216,7 @@ class SearchEngine:
                 top = _top(matches, selected, size)
                 pool = folder.fresh(Candidate(docnum, score, self._arrays.folded("content", docnum))
                                     for score, docnum in top[fetched:])
-                folder.add(rerank(pool, compiled.needles), until=wanted)
+                folder.add(rerank(pool, compiled.needles), until=wanted, then=DUPLICATE_POOL)
                 if len(top) < size:
                     break  # this tier has no more passages
                 fetched, size = len(top), size * POOL_GROWTH

@@ -256,3 +256,38 @@ def test_searches_answer_consistently_while_an_update_runs(small):
     assert after > before
     assert len(totals) > 5 and set(totals) <= {before, after}  # the old answer, then the new; nothing between
     engine.close()
+
+
+def test_a_published_generation_that_cannot_be_opened_leaves_the_old_one_answering(small):
+    corpus, index_dir = small
+    engine = open_engine(index_dir)
+    before = engine.search("低保", limit=0).total
+    (corpus / "rizhao.txt").write_text(notice("日照", "儿童福利", "新增标记"), encoding="utf-8")
+    update_index(index_dir)
+    (live(index_dir) / store.DOCUMENTS_FILE).write_text("[{", encoding="utf-8")  # damaged after publishing
+
+    for _ in range(2):  # the failed generation is not reopened on every search
+        assert engine.search("低保", limit=0).total == before
+    assert any("仍在检索此前的索引" in warning for warning in engine.warnings)
+
+    build_index([corpus], index_dir)  # the rebuild the message asks for
+    assert engine.search("低保", limit=0).total > before  # a newer generation is opened again
+    assert not any("仍在检索此前的索引" in warning for warning in engine.warnings)
+    engine.close()
+
+
+def test_facet_counts_after_updates_equal_filtered_totals(small):
+    """Several segments and deleted passages: every bucket's count is what filtering by it finds."""
+    corpus, index_dir = small
+    (corpus / "qingdao.txt").write_text(notice("青岛", "养老服务", "改后标记"), encoding="utf-8")
+    (corpus / "weifang.txt").unlink()
+    (corpus / "rizhao.txt").write_text(notice("日照", "儿童福利", "新增标记"), encoding="utf-8")
+    update_index(index_dir)
+    engine = open_engine(index_dir)
+    assert len(engine._searcher.reader().leaf_readers()) > 1 and engine._searcher.reader().has_deletions()
+    response = engine.search("低保", limit=0)
+    assert {b["value"] for b in response.facets["city"]} == {"青岛", "烟台", "日照"}
+    for bucket in response.facets["city"]:
+        assert engine.search("低保", cities=[bucket["value"]], limit=0).total == bucket["count"]
+    assert sum(b["count"] for b in response.facets["year"]) == response.total
+    engine.close()

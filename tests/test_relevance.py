@@ -13,6 +13,7 @@ from indexer.querying import compile_query
 from indexer.ranking import Candidate, DuplicateFolder, proximity_bonus
 from indexer.script import to_simplified
 from indexer.searching import open_engine
+from indexer.similarity import ShingleSets
 from indexer.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
 
 DEV_QUERIES = Path(__file__).parent / "data" / "dev-queries.toml"
@@ -116,6 +117,27 @@ def test_near_duplicates_fold_into_first():
     assert sorted(folder.kept[0].duplicates) == [2, 3, 5]
     later = folder.fresh([Candidate(6, 0.5, text.replace("、", "，"))])  # a copy of the folded near copy
     assert later == [] and 6 in folder.kept[0].duplicates
+
+
+def test_a_near_copy_below_a_full_page_is_credited_to_its_hit():
+    text = "民生无小事，枝叶总关情。社会救助体系不断完善、养老模式不断创新。"
+    folder = DuplicateFolder()
+    pool = folder.fresh([Candidate(1, 3.0, text), Candidate(2, 2.0, "完全不同的一段文字，讲殡葬改革。"),
+                         Candidate(3, 1.0, text.replace("、", "，"))])
+    folder.add(pool, until=1, then=5)
+    assert [c.docnum for c in folder.kept] == [1] and folder.kept[0].duplicates == [3]
+    cut = DuplicateFolder()
+    cut.add(cut.fresh([Candidate(1, 3.0, text), Candidate(3, 1.0, text.replace("、", "，"))]), until=1)
+    assert cut.kept[0].duplicates == []  # no margin: nothing below the page is looked at
+
+
+def test_shingle_sets_find_the_first_set_at_jaccard_point_eight():
+    sets = ShingleSets()
+    base = {f"s{i}" for i in range(10)}
+    assert sets.add({"x", "y"}) == 0 and sets.add(base) == 1 and sets.add(set(base)) == 2
+    assert sets.first_near(base | {"n1", "n2"}) == 1  # 10 shared of 12: 0.83
+    assert sets.first_near(base | {"n1", "n2", "n3"}) is None  # 10 of 13: 0.77
+    assert sets.first_near({"s0", "s1"}) is None and sets.first_near({"x", "y"}) == 0
 
 
 def test_reprints_do_not_leave_a_page_short(corpus_dir, tmp_path):
