@@ -21,8 +21,8 @@ its boost, as Whoosh's constant-score prefix does.
 from __future__ import annotations
 
 import zlib
-from bisect import bisect_right
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from pickle import loads
 

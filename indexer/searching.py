@@ -209,10 +209,12 @@ class SearchEngine:
         if limit == 0 or not selected.any():
             return []
         wanted = offset + limit
+        first_pool = wanted + DUPLICATE_POOL
+        largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
         folder = DuplicateFolder()
         for _, matches in tiers:
-            fetched, size = 0, wanted + DUPLICATE_POOL
-            while len(folder.kept) < wanted and size <= (wanted + DUPLICATE_POOL) * POOL_GROWTH ** POOL_ROUNDS:
+            fetched, size = 0, first_pool
+            while len(folder.kept) < wanted and size <= largest_pool:
                 top = _top(matches, selected, size)
                 pool = folder.fresh(Candidate(docnum, score, self._arrays.folded("content", docnum))
                                     for score, docnum in top[fetched:])
