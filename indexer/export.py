@@ -73,7 +73,7 @@ def summary_line(hits: list[Hit]) -> str:
 
 # -- Markdown ------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>])")  # brackets stay: [1] and [Z] are no links without definitions
 _LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])", re.MULTILINE)
 
 
