@@ -152,6 +152,7 @@ def _year(value: str) -> int:
 
 def run_index(args) -> int:
     from indexer.building import build_index
+    from indexer.ingest_commands import print_skipped
 
     if args.update:
         from indexer.ingest_commands import run_index_update
@@ -161,10 +162,7 @@ def run_index(args) -> int:
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet)
-    for skipped in summary.skipped:
-        print(f"跳过 {skipped.path}：{skipped.reason}", file=sys.stderr)
-    for note in summary.notes:
-        print(f"注意 {note}", file=sys.stderr)
+    print_skipped(summary.skipped, summary.notes)
     print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
           f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
     return 0
