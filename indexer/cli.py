@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="在标注查询上评测检索质量（nDCG@10、召回率@10、MRR）")
     evaluate.add_argument("file", type=Path, help="标注查询文件（TOML）")
-    evaluate.add_argument("--baseline", action="store_true", help="同时评测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置）")
+    evaluate.add_argument("--baseline", action="store_true", help="同时评测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置，AND 与 OR；字二元组 AND）")
     evaluate.add_argument("--exact", action="store_true", help="不使用同义词扩展")
     _index_dir_option(evaluate)
     evaluate.set_defaults(handler=run_eval)
@@ -324,12 +324,16 @@ def run_eval(args) -> int:
     columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
     if args.baseline:
         corpora = [Path(p) for p in store.read_meta(engine.generation)["corpora"]]
-        baseline = evaluation.NaiveBaseline(corpora)
+        baselines = evaluation.NaiveBaselines(corpora)
         try:
-            columns["baseline"] = evaluation.evaluate(judged, baseline)
+            for name, run in baselines.runs().items():
+                columns[name] = evaluation.evaluate(judged, run)
         finally:
-            baseline.close()
+            baselines.close()
     print(evaluation.table(judged, columns))
+    if any(item.kind for item in judged):
+        print()
+        print(evaluation.kind_table(judged, columns))
     return 0
 
 

@@ -1,10 +1,12 @@
-"""Relevance evaluation on judged queries: nDCG@10, recall@10 and MRR, with a naive baseline.
+"""Relevance evaluation on judged queries: nDCG@10, recall@10 and MRR, beside naive baselines.
 
 Judgments are substrings (see ``shared/eval/dev-queries.toml``): a returned
 passage is relevant when it contains one of the query's substrings, whitespace
-removed on both sides, and each substring counts once. The baseline is the
-pairing people start from — jieba's own ``ChineseAnalyzer`` with Whoosh's
-defaults over raw paragraphs — built from the same corpus in the same run.
+removed on both sides, and each substring counts once. The baselines are the
+pairings people start from, built from the same corpus in the same run over raw
+paragraphs with Whoosh's defaults: jieba's own ``ChineseAnalyzer`` with the
+query's words all required (AND) or any of them (OR), and character bigrams
+with every bigram required.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Judged:
     id: str
     query: str
     relevant: list[str]
+    # How the query is typed (single, unspaced, traditional, clause …): means are also given per kind.
+    kind: str = ""
 
 
 @dataclass
@@ -41,7 +45,7 @@ class Scores:
 def load_judgments(path: Path) -> list[Judged]:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
-    return [Judged(q["id"], q["q"], list(q["relevant"])) for q in data.get("query", [])]
+    return [Judged(q["id"], q["q"], list(q["relevant"]), q.get("kind", "")) for q in data.get("query", [])]
 
 
 def score(passages: list[str], relevant: list[str], cutoff: int = CUTOFF) -> Scores:
@@ -75,15 +79,16 @@ def engine_run(engine, exact: bool = False) -> Callable[[str], list[str]]:
     return run
 
 
-class NaiveBaseline:
-    """jieba's ChineseAnalyzer and Whoosh defaults over raw paragraphs, as a reference point."""
+class NaiveBaselines:
+    """The naive pairings over raw paragraphs, as reference points: ``runs()`` maps a name to a run."""
 
     def __init__(self, corpus_dirs: list[Path]):
         from jieba.analyse import ChineseAnalyzer
         from whoosh import fields, index
 
         self._dir = tempfile.TemporaryDirectory(prefix="policy-search-baseline-")
-        schema = fields.Schema(content=fields.TEXT(analyzer=ChineseAnalyzer(), stored=True))
+        schema = fields.Schema(content=fields.TEXT(analyzer=ChineseAnalyzer(), stored=True),
+                               bigrams=fields.NGRAM(minsize=2, maxsize=2, phrase=True))
         self._index = index.create_in(self._dir.name, schema)
         writer = self._index.writer()
         for corpus in corpus_dirs:
@@ -94,15 +99,24 @@ class NaiveBaseline:
                     continue
                 for paragraph in text.split("\n"):
                     if paragraph.strip():
-                        writer.add_document(content=paragraph.strip())
+                        writer.add_document(content=paragraph.strip(), bigrams=paragraph.strip())
         writer.commit()
         self._searcher = self._index.searcher()
 
-    def __call__(self, query: str) -> list[str]:
+    def runs(self) -> dict[str, Callable[[str], list[str]]]:
+        from whoosh.qparser import AndGroup, OrGroup
+
+        return {"jieba AND": self._run("content", AndGroup), "jieba OR": self._run("content", OrGroup),
+                "bigram AND": self._run("bigrams", AndGroup)}
+
+    def _run(self, field: str, group) -> Callable[[str], list[str]]:
         from whoosh.qparser import QueryParser
 
-        parsed = QueryParser("content", self._index.schema).parse(query)
-        return [hit["content"] for hit in self._searcher.search(parsed, limit=CUTOFF)]
+        parser = QueryParser(field, self._index.schema, group=group)
+
+        def run(query: str) -> list[str]:
+            return [hit["content"] for hit in self._searcher.search(parser.parse(query), limit=CUTOFF)]
+        return run
 
     def close(self) -> None:
         self._searcher.close()
@@ -121,4 +135,21 @@ def table(judged: list[Judged], columns: dict[str, list[Scores]]) -> str:
     averages = " | ".join(
         f"**{m.ndcg:.3f}** | **{m.recall:.3f}** | **{m.mrr:.3f}**" for m in (means(columns[n]) for n in names))
     rows.append(f"| | **mean** | {averages} |")
+    return "\n".join(rows)
+
+
+def kind_table(judged: list[Judged], columns: dict[str, list[Scores]]) -> str:
+    """A markdown table of the means per query kind (in the order kinds first appear), then overall."""
+    names = list(columns)
+    kinds = list(dict.fromkeys(item.kind or "—" for item in judged))
+    header = "| kind | queries | " + " | ".join(f"{n} nDCG@10 | {n} R@10 | {n} MRR" for n in names) + " |"
+    rows = [header, "|" + "---|" * (2 + 3 * len(names))]
+    for kind in kinds + [None]:
+        picked = [i for i, item in enumerate(judged) if kind is None or (item.kind or "—") == kind]
+        cells = []
+        for n in names:
+            m = means([columns[n][i] for i in picked])
+            cells.append(f"{m.ndcg:.3f} | {m.recall:.3f} | {m.mrr:.3f}")
+        label = "**all**" if kind is None else kind
+        rows.append(f"| {label} | {len(picked)} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
