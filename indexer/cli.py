@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir_option(evaluate)
     evaluate.set_defaults(handler=run_eval)
 
+    vocabulary = commands.add_parser("thesaurus-candidates",
+                                     help="从语料中提出同义词表候选（简称定义、简称与全称、改称、共现），每条附出处原文")
+    vocabulary.add_argument("--corpus", action="append", type=Path, required=True, help="语料目录，可重复")
+    vocabulary.add_argument("--min-count", type=int, default=2, help="至少几个段落支持（默认 2）")
+    vocabulary.add_argument("--out", type=Path, help="写入文件（制表符分隔）；默认标准输出")
+    vocabulary.set_defaults(handler=run_thesaurus_candidates)
+
     bench = commands.add_parser("bench", help="性能基准：建索引吞吐、查询延迟、冷启动、内存（与纯 jieba 分词对比）")
     bench.add_argument("--sizes", default="10000,100000", help="合成语料的段落数，逗号分隔（默认 10000,100000）")
     bench.add_argument("--million", action="store_true", help="再测 1,000,000 个段落")
@@ -334,6 +341,23 @@ def run_eval(args) -> int:
     if any(item.kind for item in judged):
         print()
         print(evaluation.kind_table(judged, columns))
+    return 0
+
+
+def run_thesaurus_candidates(args) -> int:
+    from indexer import vocabulary
+
+    missing = [str(c) for c in args.corpus if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    passages = list(vocabulary.read_passages(args.corpus))
+    found = vocabulary.candidates(passages, vocabulary.dictionary_words(), min_count=max(1, args.min_count))
+    text = vocabulary.format_candidates(found) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"{len(found)} 条候选已写入 {args.out}", file=sys.stderr)
     return 0
 
 

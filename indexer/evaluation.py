@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.ingest import corpus_files
-from indexer.readers import UnreadableFile, read_document
+from indexer.vocabulary import read_passages
 
 CUTOFF = 10
 _SPACE = re.compile(r"\s+")
@@ -91,15 +90,8 @@ class NaiveBaselines:
                                bigrams=fields.NGRAM(minsize=2, maxsize=2, phrase=True))
         self._index = index.create_in(self._dir.name, schema)
         writer = self._index.writer()
-        for corpus in corpus_dirs:
-            for path in corpus_files(corpus):
-                try:
-                    text = read_document(path)
-                except UnreadableFile:
-                    continue
-                for paragraph in text.split("\n"):
-                    if paragraph.strip():
-                        writer.add_document(content=paragraph.strip(), bigrams=paragraph.strip())
+        for paragraph in read_passages(corpus_dirs):
+            writer.add_document(content=paragraph.text, bigrams=paragraph.text)
         writer.commit()
         self._searcher = self._index.searcher()
 

@@ -212,7 +212,7 @@ def test_thesaurus_has_only_known_sections():
 @pytest.mark.parametrize("kind", ["equivalent", "related"])
 def test_term_groups_are_well_formed(kind):
     for group in _thesaurus()[kind]:
-        assert set(group) == {"terms"}, f"[[{kind}]] takes only `terms`: {group}"
+        assert set(group) - {"sources"} == {"terms"}, f"[[{kind}]] takes `terms` (and `sources`): {group}"
         terms = group["terms"]
         assert isinstance(terms, list) and len(terms) >= 2, f"[[{kind}]] needs two terms: {group}"
         assert all(isinstance(t, str) and t for t in terms), group
@@ -221,7 +221,7 @@ def test_term_groups_are_well_formed(kind):
 
 def test_expands_entries_are_well_formed():
     for entry in _thesaurus()["expands"]:
-        assert set(entry) == {"term", "to"}, f"[[expands]] takes `term` and `to`: {entry}"
+        assert set(entry) - {"sources"} == {"term", "to"}, f"[[expands]] takes `term` and `to` (and `sources`): {entry}"
         assert isinstance(entry["term"], str) and entry["term"]
         to = entry["to"]
         assert isinstance(to, list) and to and all(isinstance(t, str) and t for t in to), entry
