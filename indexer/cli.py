@@ -15,6 +15,7 @@ from indexer.query import QueryError
 from indexer.store import BuildFailed, IndexBusy, IndexMissing
 
 EXIT_USAGE = 2
+QUERY_COMMANDS = ("search", "figures", "timeline")  # commands whose first argument is a query
 
 
 class UserError(Exception):
@@ -54,7 +55,7 @@ def _protect_exclusion_query(argv: list[str]) -> list[str]:
 
     Such an argument (a dash not followed by an ASCII option name) moves behind ``--``.
     """
-    if not argv or argv[0] != "search" or "--" in argv:
+    if not argv or argv[0] not in QUERY_COMMANDS or "--" in argv:
         return argv
     is_query = [len(a) > 1 and a[0] == "-" and not (a[1].isascii() and (a[1].isalnum() or a[1] == "-")) for a in argv]
     if not any(is_query):
@@ -81,15 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
     search.add_argument("--batch", type=Path, metavar="FILE",
                         help="每行一个检索式，在一个进程里逐个检索；配合 --json 每行输出一个带 took_ms 的 JSON 对象")
-    search.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
-    search.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
-    search.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
+    _filter_options(search)
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
-    search.add_argument("--exact", action="store_true", help="只按输入的词检索，不做同义词扩展")
     search.add_argument("--json", action="store_true", help="输出 JSON")
     _index_dir_option(search)
     search.set_defaults(handler=run_search)
+
+    figures = commands.add_parser("figures", help="匹配段落中检索词附近的数字（数值、单位、所指、地区、年份、出处）")
+    figures.add_argument("query", help="检索式，语法同 search")
+    _filter_options(figures)
+    figures.add_argument("--limit", type=int, default=500, help="最多输出的数字条数（默认 500）")
+    figures.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(figures)
+    figures.set_defaults(handler=run_figures)
+
+    timeline = commands.add_parser("timeline", help="各年份文档提到检索词的频度：每千个段落中的匹配段落数")
+    timeline.add_argument("query", help="检索式，语法同 search")
+    _filter_options(timeline)
+    timeline.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(timeline)
+    timeline.set_defaults(handler=run_timeline)
 
     evaluate = commands.add_parser("eval", help="在标注查询上评测检索质量（nDCG@10、召回率@10、MRR）")
     evaluate.add_argument("file", type=Path, help="标注查询文件（TOML）")
@@ -113,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--mode", choices=["query", "index"], default="query")
     analyze.set_defaults(handler=run_analyze)
     return parser
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters every command over a search's matches takes, as ``search`` does."""
+    parser.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
+    parser.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
+    parser.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
+    parser.add_argument("--exact", action="store_true", help="只按输入的词检索，不做同义词扩展")
 
 
 def _index_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -148,22 +169,16 @@ def run_index(args) -> int:
 
 
 def run_search(args) -> int:
-    from indexer.searching import open_engine
-
     if args.batch is None and args.query is None:
         raise UserError("请给出检索式，或用 --batch FILE 从文件读取（每行一个）。")
     if args.batch is not None and not args.batch.is_file() and str(args.batch) != "-":
         raise UserError(f"找不到检索式文件：{args.batch}")
-    engine = open_engine(args.index_dir)
-    for warning in engine.warnings:
-        print(f"提示：{warning}", file=sys.stderr)
+    engine = _opened_engine(args)
     if args.batch is not None:
         return run_batch(engine, args)
-    response = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type,
-                             limit=args.limit, offset=args.offset, exact=args.exact)
+    response = engine.search(args.query, limit=args.limit, offset=args.offset, **_filters(args))
     if args.json:
-        json.dump(response.to_dict(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _print_json(response.to_dict())
         return 0
     for notice in response.notices:
         print(f"提示：{notice}")
@@ -178,6 +193,47 @@ def run_search(args) -> int:
         if hit.section:
             print("    " + " › ".join(hit.section))
         print("    " + html.unescape(hit.highlight.replace("<mark>", "【").replace("</mark>", "】")))
+    return 0
+
+
+def _opened_engine(args):
+    from indexer.searching import open_engine
+
+    engine = open_engine(args.index_dir)
+    for warning in engine.warnings:
+        print(f"提示：{warning}", file=sys.stderr)
+    return engine
+
+
+def _filters(args) -> dict:
+    return dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact)
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def run_figures(args) -> int:
+    response = _opened_engine(args).figures(args.query, limit=args.limit, **_filters(args))
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    more = "（已达上限，--limit 可调大）" if response.truncated else ""
+    print(f"共 {len(response.figures)} 个数字，出自 {response.passages} 个匹配段落中的 {response.passages_read} 个{more}")
+    for row in response.figures:
+        print(f"{row.measure or '—'}\t{row.figure}\t{row.place}\t{row.year or ''}\t{row.phrase}\t{row.doc_id}#{row.order}")
+    return 0
+
+
+def run_timeline(args) -> int:
+    rows = _opened_engine(args).year_counts(args.query, **_filters(args))
+    if args.json:
+        _print_json(rows)
+        return 0
+    print("年份\t匹配段落\t段落总数\t每千段落")
+    for row in rows:
+        print(f"{row['year']}\t{row['matching']}\t{row['passages']}\t{row['per_thousand']:.1f}")
     return 0
 
 
