@@ -139,7 +139,7 @@ def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | Non
     before = text[previous.end if in_clause else clause_start:match.start()]
     enumerated = in_clause and _ENUMERATION_GAP.match(_AFTER_QUALIFIER.sub("", before).strip()) is not None
     rate_match = list(_RATE.finditer(before))
-    rate = _PER_RATE.get(groups["per"] or "", "") or (rate_match[-1].group() if rate_match else "")
+    rate = _joined_rate(rate_match[-1].group() if rate_match else "", _PER_RATE.get(groups["per"] or "", ""))
     change = bool(_CHANGE.search(_RATE.sub("", before)))
     if enumerated:
         rate, change = rate or previous.rate, change or previous.change
@@ -163,6 +163,13 @@ def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | Non
     )
 
 
+def _joined_rate(written_before: str, written_after: str) -> str:
+    """每人 before the number and /月 after it are 每人每月."""
+    if written_before and written_after and written_after not in written_before:
+        return written_before + written_after
+    return written_before or written_after
+
+
 def _number(digits: str, magnitude: str | None) -> float | None:
     """``digits`` (Arabic or Chinese) times ``magnitude``, by cn2an; None when it is not a number."""
     try:
@@ -178,13 +185,19 @@ def _single_chinese_digit(digits: str) -> bool:
 def _measure(before: str, rate: str) -> str:
     """The name of what the figure quantifies: the clause before it, verbs, scope and rate taken off."""
     name = _YEAR.sub("", before.replace(rate, "") if rate else before)
-    name = next((part for part in reversed(_MEASURE_SPLIT.split(name)) if part.strip()), "")
+    parts = [_trimmed(part) for part in _MEASURE_SPLIT.split(name)]
+    name = next((part for part in reversed(parts) if part), "")
+    return _SCOPE.sub("", name)[-MEASURE_CHARS:]  # 城市低保标准 and 农村低保标准 are one measure
+
+
+def _trimmed(name: str) -> str:
+    """``name`` without the verbs, connectives and scope words around it."""
     previous = None
     while previous != name:
         previous = name
-        name = _MEASURE_TAIL.sub("", name.strip(" “”\"'（）()"))
+        name = _MEASURE_TAIL.sub("", name.strip(" “”\"'（）()⑤①②③④⑥⑦⑧⑨⑩"))
         name = _MEASURE_HEAD.sub("", name)
-    return _SCOPE.sub("", name)[-MEASURE_CHARS:]  # 城市低保标准 and 农村低保标准 are one measure
+    return name
 
 
 def _bounds(text: str, position: int, ends: str) -> tuple[int, int]:

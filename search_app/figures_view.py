@@ -48,8 +48,11 @@ def figures_panel(engine: SearchEngine, search: SearchState) -> None:
     more = "（已达上限，只读了排在前面的段落）" if response.truncated else ""
     st.caption(f"在 {response.passages_read:,} 个匹配段落中，检索词附近共有 **{len(rows):,}** 个数字{more}。"
                "数值已换算（1.2万 → 12000，三千 → 3000）；年份、日期、序号不算数字。")
-    sizes = frame.groupby("group", sort=False).agg(count=("group", "size"), level=("change", lambda c: (c == "").mean()))
-    groups = sizes.sort_values(["count", "level"], ascending=False, kind="stable").index.tolist()
+    sizes = frame.groupby("group", sort=False).agg(count=("group", "size"), changes=("change", lambda c: (c == "是").all()))
+    # Levels (标准 1045元) before changes (提高40%) when they are several, then the larger groups first.
+    sizes["order"] = [(group.startswith("未识别"), changes or count < 3, -count)
+                      for group, count, changes in zip(sizes.index, sizes["count"], sizes["changes"])]
+    groups = sizes.sort_values("order", kind="stable").index.tolist()
     chosen = st.selectbox("指标", [*groups, ALL_MEASURES], key="figures_measure",
                           format_func=lambda g: g if g == ALL_MEASURES else f"{g}（{sizes['count'][g]} 个）")
     shown = frame if chosen == ALL_MEASURES else frame[frame["group"] == chosen]
@@ -81,9 +84,13 @@ def figures_frame(rows: list[FigureRow]) -> pd.DataFrame:
 
 
 def group_label(row: FigureRow) -> str:
-    """低保标准 · 元（每人每月）: the measure and the unit it is stated in, so one group's numbers compare."""
-    extras = [part for part in (row.rate, "增减" if row.change else "") if part]
-    return f"{row.measure or '未识别'} · {row.unit or '数量'}" + (f"（{'，'.join(extras)}）" if extras else "")
+    """低保标准 · 元/月: the measure and the unit it is stated in, so one group's numbers compare.
+
+    每人每月 and 每月 (or /月) state the same period, so they share a group.
+    """
+    period = next((f"/{p}" for p in ("季度", "年", "月", "日", "天", "周") if row.rate.endswith(p)), "")
+    label = f"{row.measure or '未识别'} · {row.unit or '数量'}{period}"
+    return label + ("（增减）" if row.change else "")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -100,16 +107,17 @@ def measure_chart(frame: pd.DataFrame, group: str) -> None:
     same["年份"] = same["year"].map(lambda y: str(int(y)) if pd.notna(y) else "未注明")
     same["地区"] = same["place"]
     tooltip = ["地区:N", "年份:N", alt.Tooltip("figure:N", title="数字"), alt.Tooltip("phrase:N", title="所在语句")]
-    if axis == BY_PLACE:
+    if axis == BY_PLACE:  # one row of bars per place, one bar per year, the highest first
+        bars = same.groupby(["地区", "年份"]).size().shape[0]
         chart = alt.Chart(same).mark_bar().encode(
-            x=alt.X("地区:N", sort="-y", title=None, axis=alt.Axis(labelAngle=-40)),
-            y=alt.Y("value:Q", title=label, aggregate="max"),
-            color=alt.Color("年份:N", title="年份"), xOffset="年份:N", tooltip=tooltip)
+            y=alt.Y("地区:N", sort="-x", title=None), x=alt.X("max(value):Q", title=label),
+            color=alt.Color("年份:N", title="年份"), yOffset="年份:N", tooltip=tooltip,
+        ).properties(height=24 * same["地区"].nunique() + 14 * bars)
     else:
         chart = alt.Chart(same).mark_line(point=True).encode(
             x=alt.X("年份:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=label),
-            color=alt.Color("地区:N", title="地区"), tooltip=tooltip)
-    st.altair_chart(chart.properties(height=260).configure(font=FONT), width="stretch")
+            color=alt.Color("地区:N", title="地区"), tooltip=tooltip).properties(height=300)
+    st.altair_chart(chart.configure(font=FONT), width="stretch")
     st.caption("同一地区、同一年份有几个数字时（如城市、农村两个标准），柱高取最大者，其余见下表；悬停看原句。")
 
 
@@ -137,14 +145,14 @@ def years_panel(engine: SearchEngine, search: SearchState) -> None:
     data["from"], data["to"] = data["年份"] - 0.4, data["年份"] + 0.4  # a year's bar, gaps where no documents
     chart = alt.Chart(data).mark_bar(color="#2f6f9f").encode(
         x=alt.X("from:Q", title=None, axis=alt.Axis(format="d"), scale=alt.Scale(zero=False)), x2="to:Q",
-        y=alt.Y("每千段落:Q", title="每千段落"),
+        y=alt.Y("每千段落:Q", title="每千段落"), y2=alt.datum(0),
         tooltip=["年份:Q", "匹配段落:Q", "段落总数:Q", "每千段落:Q"],
     )
     st.altair_chart(chart.properties(height=300).configure(font=FONT), width="stretch")
     spoken = [row for row in rows if row["matching"]]
     first = f"最早见于 {spoken[0]['year']} 年的文档；" if spoken else ""
-    st.caption(f"{first}柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000，年份按文档的年份计，各年文档多少不一，故按千段落折算。"
-               "悬停看段落数。")
+    st.caption(f"{first}所选范围内 {len(rows)} 个年份有文档，其中 {len(spoken)} 个年份提到；没有柱的年份是没有文档或没有提到。"
+               "柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000（各年文档多少不一，故按千段落折算），悬停看段落数。")
 
 
 def _filters(search: SearchState) -> dict:
