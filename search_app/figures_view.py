@@ -107,18 +107,17 @@ def measure_chart(frame: pd.DataFrame, group: str) -> None:
     same["年份"] = same["year"].map(lambda y: str(int(y)) if pd.notna(y) else "未注明")
     same["地区"] = same["place"]
     tooltip = ["地区:N", "年份:N", alt.Tooltip("figure:N", title="数字"), alt.Tooltip("phrase:N", title="所在语句")]
-    if axis == BY_PLACE:  # one row of bars per place, one bar per year, the highest first
-        bars = same.groupby(["地区", "年份"]).size().shape[0]
-        chart = alt.Chart(same).mark_bar().encode(
-            y=alt.Y("地区:N", sort="-x", title=None), x=alt.X("max(value):Q", title=label),
-            color=alt.Color("年份:N", title="年份"), yOffset="年份:N", tooltip=tooltip,
-        ).properties(height=24 * same["地区"].nunique() + 14 * bars)
+    if axis == BY_PLACE:  # a row per place, a dot per figure (城市 and 农村 both), the highest place first
+        chart = alt.Chart(same).mark_circle(size=110, opacity=0.85).encode(
+            y=alt.Y("地区:N", sort=alt.EncodingSortField("value", op="max", order="descending"), title=None),
+            x=alt.X("value:Q", title=label), color=alt.Color("年份:N", title="年份"), tooltip=tooltip,
+        ).properties(height=alt.Step(26))
     else:
         chart = alt.Chart(same).mark_line(point=True).encode(
             x=alt.X("年份:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=label),
             color=alt.Color("地区:N", title="地区"), tooltip=tooltip).properties(height=300)
     st.altair_chart(chart.configure(font=FONT), width="stretch")
-    st.caption("同一地区、同一年份有几个数字时（如城市、农村两个标准），柱高取最大者，其余见下表；悬停看原句。")
+    st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；悬停看原句，点选下表一行看段落。")
 
 
 def passage_card(engine: SearchEngine, row, query: str) -> None:
