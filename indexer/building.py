@@ -24,6 +24,7 @@ from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema
 from indexer.ingest import Loaded, Manifests, Skipped, load, scan
+from indexer.names import display_path, one_line
 from indexer.readers import UnreadableFile
 
 WRITER_MEMORY_MB = 256
@@ -104,6 +105,19 @@ def write_document(writer, loaded: Loaded) -> dict:
     if not counted.count:
         raise UnreadableFile("没有可检索的正文（清理后为空）")
     return document.metadata()
+
+
+def file_failure(error: Exception) -> str:
+    """The skip reason for an error one file caused; an error of the machine (disk full, no memory) is re-raised.
+
+    Readers turn what they expect into UnreadableFile; anything else a
+    library raises on odd input is still that file's problem, not the run's.
+    """
+    if isinstance(error, UnreadableFile):
+        return str(error)
+    if isinstance(error, (OSError, MemoryError)):
+        raise error
+    return one_line(f"读取时出错（{type(error).__name__}: {error}）")
 
 
 def remove_orphans(index, doc_ids: list[str]) -> None:
@@ -198,8 +212,8 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
             bar.update(1)
             try:
                 loaded = load(path, corpus, manifests.entry(path, corpus))
-            except UnreadableFile as error:
-                summary.skipped.append(Skipped(str(path), str(error)))
+            except Exception as error:  # noqa: BLE001 - one bad file never ends the run (see file_failure)
+                summary.skipped.append(Skipped(str(path), file_failure(error)))
                 continue
             document = loaded.document
             if document.content_hash in hashes:
@@ -209,11 +223,11 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
                     retire_old(path)
                 continue
             kept = keep_ids.get(str(path))
-            document.doc_id = kept or unique_id(path.stem, document.content_hash, taken)
+            document.doc_id = kept or unique_id(document.doc_id, document.content_hash, taken)
             try:
                 record = write_document(writer, loaded)
-            except UnreadableFile as error:
-                summary.skipped.append(Skipped(str(path), str(error)))
+            except Exception as error:  # noqa: BLE001 - as above
+                summary.skipped.append(Skipped(str(path), file_failure(error)))
                 if document.passage_count:
                     orphans.append(document.doc_id)
                     taken.add(document.doc_id)  # its orphan passages are deleted by id: keep the id unused
@@ -226,6 +240,7 @@ def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, e
             summary.documents += 1
             summary.passages += record["passages"]
             summary.characters += record["characters"]
-            summary.notes.extend(f"{path}：{note}" for note in loaded.notes)
+            summary.notes.extend(f"{display_path(path)}：{note}" for note in loaded.notes)
     summary.skipped.extend(manifests.errors)
+    summary.notes.extend(manifests.notes)
     return records, orphans

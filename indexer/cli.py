@@ -15,7 +15,8 @@ from indexer.query import QueryError
 from indexer.store import BuildFailed, IndexBusy, IndexMissing
 
 EXIT_USAGE = 2
-QUERY_COMMANDS = ("search", "figures", "timeline")  # commands whose first argument is a query
+QUERY_COMMANDS = ("search", "figures", "timeline", "export")  # commands whose first argument is a query
+FORMAT_CHOICES = ("md", "docx", "csv", "ris")  # indexer.export.FORMATS, named here so --help needs no import
 
 
 class UserError(Exception):
@@ -103,6 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.add_argument("--json", action="store_true", help="输出 JSON")
     _index_dir_option(timeline)
     timeline.set_defaults(handler=run_timeline)
+    export = commands.add_parser("export", help="把检索结果连同引文和参考文献导出为 Markdown、Word、CSV 或 RIS")
+    export.add_argument("query", help="检索式，同 search")
+    _filter_options(export)
+    export.add_argument("--limit", type=int, default=20, help="导出前 N 个段落（默认 20）")
+    export.add_argument("--format", choices=sorted(FORMAT_CHOICES), default=None,
+                        help="md、docx、csv 或 ris（默认按 --out 的扩展名，否则 md）")
+    export.add_argument("--out", type=Path, required=True, help="输出文件；- 表示标准输出")
+    _index_dir_option(export)
+    export.set_defaults(handler=run_export)
+
+    similar = commands.add_parser("similar", help="相似段落：其他地方、其他年份讲同一举措的段落（按地区分组）")
+    similar.add_argument("doc_id", help="段落所在文档的编号（见 search --json 的 doc_id）")
+    similar.add_argument("order", type=int, help="段落在文档中的序号（见 search --json 的 order）")
+    similar.add_argument("--limit", type=int, default=10)
+    similar.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(similar)
+    similar.set_defaults(handler=run_similar)
 
     evaluate = commands.add_parser("eval", help="在标注查询上评测检索质量（nDCG@10、召回率@10、MRR）")
     evaluate.add_argument("file", type=Path, help="标注查询文件（TOML）")
@@ -150,6 +168,7 @@ def _year(value: str) -> int:
 
 def run_index(args) -> int:
     from indexer.building import build_index
+    from indexer.ingest_commands import print_skipped
 
     if args.update:
         from indexer.ingest_commands import run_index_update
@@ -159,10 +178,7 @@ def run_index(args) -> int:
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet)
-    for skipped in summary.skipped:
-        print(f"跳过 {skipped.path}：{skipped.reason}", file=sys.stderr)
-    for note in summary.notes:
-        print(f"注意 {note}", file=sys.stderr)
+    print_skipped(summary.skipped, summary.notes)
     print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
           f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
     return 0
@@ -192,7 +208,7 @@ def run_search(args) -> int:
         print(f"\n[{hit.rank}] 《{hit.title}》 {hit.city} · {hit.date} · {hit.source}  得分 {hit.score:.2f}")
         if hit.section:
             print("    " + " › ".join(hit.section))
-        print("    " + html.unescape(hit.highlight.replace("<mark>", "【").replace("</mark>", "】")))
+        print("    " + _plain(hit.highlight))
     return 0
 
 
@@ -212,6 +228,58 @@ def _filters(args) -> dict:
 def _print_json(data) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def run_export(args) -> int:
+    from indexer.export import FORMATS, export
+    from indexer.searching import MAX_LIMIT
+
+    fmt = args.format or next((name for name, f in FORMATS.items() if args.out.suffix.lower() == f.suffix), "md")
+    engine = _opened_engine(args)
+    hits = []
+    while len(hits) < args.limit:  # a page at a time: the engine answers at most MAX_LIMIT per call
+        page = engine.search(args.query, limit=min(MAX_LIMIT, args.limit - len(hits)), offset=len(hits),
+                             **_filters(args)).hits
+        hits += page
+        if not page:
+            break
+    if not hits:
+        raise UserError(f"没有找到与「{args.query}」匹配的段落，未写入文件。")
+    data = export(hits, {h.doc_id: engine.document(h.doc_id) or {} for h in hits}, fmt, title=f"检索摘录：{args.query}")
+    if str(args.out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            args.out.write_bytes(data)
+        except OSError as error:
+            raise UserError(f"无法写入 {args.out}：{error.strerror or error}") from None
+    documents = len({h.doc_id for h in hits})
+    print(f"已导出 {len(hits)} 个段落（{documents} 篇文档，{FORMATS[fmt].label}）到 {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_similar(args) -> int:
+    from indexer.searching import place_of
+
+    response = _opened_engine(args).similar(args.doc_id, args.order, limit=args.limit)
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    source = response.source
+    print(f"《{source.title}》 {place_of(source)} · {source.date}  第 {source.order} 段")
+    print("    " + _plain(source.snippet))
+    print(f"依据的词：{'、'.join(response.terms) or '（无）'}")
+    if response.copies:
+        print(f"已排除含相同段落的文档：{'、'.join(response.copies)}")
+    if not response.hits:
+        print("没有找到相似段落。")
+    for place, hits in response.places():
+        print(f"\n【{place or '地区未注明'}】")
+        for hit in hits:
+            print(f"  [{hit.rank}] 《{hit.title}》 {hit.date}  {hit.doc_id} {hit.order}  得分 {hit.score:.2f}")
+            print("      " + _plain(hit.snippet))
+    return 0
 
 
 def run_figures(args) -> int:
@@ -235,6 +303,11 @@ def run_timeline(args) -> int:
     for row in rows:
         print(f"{row['year']}\t{row['matching']}\t{row['passages']}\t{row['per_thousand']:.1f}")
     return 0
+
+
+def _plain(highlighted: str) -> str:
+    """The engine's highlighted HTML for a terminal: marks as 【】, entities decoded."""
+    return html.unescape(highlighted.replace("<mark>", "【").replace("</mark>", "】"))
 
 
 def run_batch(engine, args) -> int:

@@ -18,10 +18,11 @@ from pathlib import Path
 
 from indexer.documents import Document, Passage
 from indexer.metadata import (FRONT_MATTER_DELIMITERS, MANIFEST_NAME, MAX_FRONT_MATTER_LINES, Inference,
-                              parse_front_matter, resolve_layers)
+                              checked_values, parse_front_matter, resolve_layers)
+from indexer.names import display_name, display_path
 from indexer.passages import iter_passages
-from indexer.readers import (Source, UnreadableFile, check_file, file_format, open_source, supported,
-                             tolerable_errors)
+from indexer.readers import (Source, UnreadableFile, check_file, detect_encoding, file_format, open_source,
+                             supported, tolerable_errors)
 
 # Fewer Chinese characters than this and a file is not a Chinese text (an English page, a data dump).
 MIN_CJK_CHARS = 20
@@ -118,6 +119,7 @@ class Manifests:
     def __init__(self) -> None:
         self._cache: dict[Path, dict[str, dict]] = {}
         self.errors: list[Skipped] = []
+        self.notes: list[str] = []
 
     def entry(self, path: Path, corpus_dir: Path) -> dict:
         directory = path.parent
@@ -132,19 +134,38 @@ class Manifests:
 
     def _load(self, directory: Path) -> dict[str, dict]:
         if directory not in self._cache:
-            import tomllib
-
-            entries: dict[str, dict] = {}
             manifest = directory / MANIFEST_NAME
-            if manifest.is_file():
-                try:
-                    with manifest.open("rb") as handle:
-                        data = tomllib.load(handle)
-                    entries = {str(e["file"]): e for e in data.get("document", []) if isinstance(e, dict) and "file" in e}
-                except (OSError, tomllib.TOMLDecodeError) as error:
-                    self.errors.append(Skipped(str(manifest), f"清单无法读取，已忽略：{error}"))
-            self._cache[directory] = entries
+            self._cache[directory] = self._read(manifest) if manifest.is_file() else {}
         return self._cache[directory]
+
+    def _read(self, manifest: Path) -> dict[str, dict]:
+        """A manifest's entries by file; a manifest that cannot be used is reported and ignored, never fatal."""
+        import tomllib
+
+        try:
+            data = manifest.read_bytes()
+        except OSError as error:
+            self.errors.append(Skipped(str(manifest), f"清单无法读取，已忽略：{error.strerror or error}"))
+            return {}
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                encoding, _ = detect_encoding(data)
+                text = data.decode(encoding)
+            except (UnreadableFile, UnicodeDecodeError, LookupError):
+                self.errors.append(Skipped(str(manifest), "清单不是 UTF-8 文本，无法读取，已忽略"))
+                return {}
+            self.notes.append(f"{display_path(manifest)}：清单不是 UTF-8 编码，已按 {encoding} 读取（TOML 应存为 UTF-8）")
+        try:
+            documents = tomllib.loads(text).get("document", [])
+        except tomllib.TOMLDecodeError as error:
+            self.errors.append(Skipped(str(manifest), f"清单无法读取，已忽略：{error}"))
+            return {}
+        if not isinstance(documents, list):
+            self.errors.append(Skipped(str(manifest), "清单格式不对：document 应写成 [[document]] 表，已忽略"))
+            return {}
+        return {str(entry["file"]): entry for entry in documents if isinstance(entry, dict) and "file" in entry}
 
 
 def curated_hash(entry: dict) -> str:
@@ -191,10 +212,13 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
         raise UnreadableFile("没有文字内容")
     if cjk < MIN_CJK_CHARS:
         raise UnreadableFile(f"没有中文内容（{cjk} 个汉字）" if cjk else "没有中文内容")
-    layers = [("manifest", curated or {}), ("front-matter", front_matter)]
-    values, provenance = resolve_layers(layers, inference, fallback_title=path.stem)
+    manifest_values, notices = checked_values(curated or {}, "清单")
+    front_matter_values, front_matter_notices = checked_values(front_matter, "文件头")
+    layers = [("manifest", manifest_values), ("front-matter", front_matter_values)]
+    name = display_name(path)
+    values, provenance = resolve_layers(layers, inference, fallback_title=Path(name.text).stem)
     document = Document(
-        doc_id=path.stem, path=str(path), corpus=str(corpus_dir),
+        doc_id=Path(name.text).stem, path=str(path), corpus=str(corpus_dir),
         content_hash=digest.hexdigest(), provenance=provenance,
         **{name: values[name] for name in ("title", "city", "province", "date", "year", "source", "authors",
                                             "doc_type", "script")},
@@ -203,7 +227,7 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
     document.encoding = source.encoding
     document.file_hash = file_hash(path)
     document.curated_hash = curated_hash(curated or {})
-    document.notes = list(source.notes)
+    document.notes = [*name.notes, *source.notes, *notices, *front_matter_notices]
     if source.replaced and not source.notes:
         document.notes.append(f"有 {source.replaced} 个字符无法解码，已替换为 �")
     return Loaded(document=document, source=source, notes=document.notes)

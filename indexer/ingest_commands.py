@@ -7,12 +7,12 @@ read stdout and people can read both.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 from indexer.config import default_index_dir
+from indexer.names import display_path, json_text
 
 PROVENANCE_LABELS = {"manifest": "清单", "front-matter": "文件头", "inferred": "推断", "missing": "缺失"}
 
@@ -82,8 +82,7 @@ def run_docs(args) -> int:
     generation = store.current_generation(args.index_dir or default_index_dir())
     documents = list(store.read_documents(generation).values())
     if args.json:
-        json.dump(documents, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(documents) + "\n")
         return 0
     for document in documents:
         print(document_line(document))
@@ -137,7 +136,7 @@ def print_update(summary, verb: str) -> None:
 
 def print_skipped(skipped, notes) -> None:
     for item in skipped:
-        print(f"跳过 {item.path}：{item.reason}", file=sys.stderr)
+        print(f"跳过 {display_path(item.path)}：{item.reason}", file=sys.stderr)
     for note in notes:
         print(f"注意 {note}", file=sys.stderr)
 
@@ -149,7 +148,7 @@ def _short_path(path: str) -> str:
         relative = os.path.relpath(path)
     except ValueError:
         return path
-    return relative if not relative.startswith("../../") else path
+    return display_path(relative if not relative.startswith("../../") else path)
 
 
 def add_parsers(commands, index_dir_option) -> None:

@@ -11,6 +11,7 @@ document type and script from the head, the city from the first
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections import Counter
@@ -318,10 +319,10 @@ _FRONT_MATTER_KEYS = {
 
 
 def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
-    """A front-matter block's fields: ``---`` YAML-style ``key: value`` lines, or ``+++`` TOML.
+    """A front-matter block's fields, as written: ``---`` YAML-style ``key: value`` lines, or ``+++`` TOML.
 
     Keys may be English or Chinese (标题, 城市, 日期, 来源, 类型…); unknown
-    keys are ignored; dates are normalised to YYYY-MM-DD.
+    keys are ignored. Values are checked by :func:`checked_values`, as a manifest's are.
     """
     raw: dict = {}
     if delimiter == "+++":
@@ -339,19 +340,82 @@ def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
     fields: dict = {}
     for key, value in raw.items():
         name = _FRONT_MATTER_KEYS.get(str(key).strip().lower())
-        if name is None or value in (None, "", []):
-            continue
-        if name == "date":
-            value = normalise_date(str(value))
-        elif name == "year":
-            value = int(value) if str(value).strip().isdigit() else None
-        elif name == "authors" and isinstance(value, str):
-            value = [a for a in re.split(r"[,，、;；]+", value) if a.strip()]
-        elif not isinstance(value, (str, list)):
-            value = str(value)
-        if value not in (None, "", []):
+        if name is not None and value not in (None, "", []):
             fields[name] = value
     return fields
+
+
+_TEXT_FIELDS = ("title", "city", "province", "source", "doc_type", "script", "region_level")
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+_YEAR = re.compile(r"^(\d{4})(?:\s*年度?)?$")
+_DATE_START = re.compile(r"^(\d{4})(?!\d)")
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
+def checked_values(raw: dict, where: str) -> tuple[dict, list[str]]:
+    """A manifest entry's or front-matter block's known fields in the types the engine uses, and notices.
+
+    Hand-written values come in every shape (``date: 待定``, an unquoted TOML
+    date, ``year = "二〇二五"``, ``title = 12345``); each is made into what its
+    field means, or left out and named in a notice, so one value never stops a build.
+    """
+    values: dict = {}
+    notices: list[str] = []
+    for name, value in raw.items():
+        if name in _TEXT_FIELDS:
+            checked = _text_value(value)
+        elif name == "date":
+            checked = _date_value(value)
+        elif name == "year":
+            checked = _year_value(value)
+        elif name == "authors":
+            checked = _authors_value(value)
+        else:
+            continue
+        if checked is None:
+            notices.append(f"{where}中的 {name} 值「{_shown_value(value)}」无法识别，已忽略")
+        else:
+            values[name] = checked
+    return values, notices
+
+
+def _text_value(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return _CONTROL_OR_SPACE.sub(" ", str(value)).strip()  # a value is one line wherever it is shown
+
+
+def _date_value(value) -> str | None:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        value = value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = normalise_date(str(value).translate(_CHINESE_DIGITS))
+    start = _DATE_START.match(text)
+    if not text:
+        return ""
+    return text if start and MIN_YEAR <= int(start.group(1)) <= MAX_YEAR else None
+
+
+def _year_value(value) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    match = _YEAR.match(str(value).strip().translate(_CHINESE_DIGITS))
+    year = int(match.group(1)) if match else None
+    return year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None
+
+
+def _authors_value(value) -> list[str] | None:
+    items = re.split(r"[,，、;；]+", value) if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        return None
+    return [author for author in (_text_value(item) for item in items) if author]
+
+
+def _shown_value(value) -> str:
+    text = _CONTROL_OR_SPACE.sub(" ", str(value))
+    return text if len(text) <= 30 else text[:30] + "…"
 
 
 def _yaml_scalar(value: str):

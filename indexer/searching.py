@@ -18,8 +18,8 @@ from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh import query as wq
 
-from indexer import fastcolumns, store
-from indexer.analysis import USE_HMM, dictionary_fingerprint
+from indexer import fastcolumns, morelikethis, store
+from indexer.analysis import USE_HMM, dictionary_fingerprint, match_form
 from indexer.citation import citation, gbt7714
 from indexer.config import default_index_dir
 from indexer.facets import FacetColumn, cross_counts, facet_counts
@@ -131,6 +131,39 @@ class FiguresResponse:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class SimilarResponse:
+    """Passages like one passage, from other documents; ``terms`` are the words they were found by."""
+
+    source: Hit  # the passage itself, its telling words marked
+    terms: list[str]
+    hits: list[Hit]
+    # Other documents holding a near copy of the passage: left out like its own document.
+    copies: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def places(self) -> list[tuple[str, list[Hit]]]:
+        """The hits grouped by place, the place of the best hit first."""
+        groups: dict[str, list[Hit]] = {}
+        for hit in self.hits:
+            groups.setdefault(place_of(hit), []).append(hit)
+        return list(groups.items())
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["places"] = [{"place": place, "ranks": [hit.rank for hit in hits]} for place, hits in self.places()]
+        return data
+
+
+def place_of(hit: Hit) -> str:
+    """Where a passage is from, as a reader groups it: the city (empty when the document names none)."""
+    return hit.city
+
+
+class PassageMissing(QueryError):
+    """No passage at the given document and order (a stale link, a typo)."""
 
 
 @dataclass
@@ -253,23 +286,30 @@ class SearchEngine:
         if limit == 0 or not selected.any():
             return []
         wanted = offset + limit
-        first_pool = wanted + DUPLICATE_POOL
-        largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
         folder = DuplicateFolder()
         for _, matches in tiers:
-            fetched, size = 0, first_pool
-            while len(folder.kept) < wanted and size <= largest_pool:
-                top = _top(matches, selected, size)
-                pool = folder.fresh(Candidate(docnum, score, self._arrays.folded("content", docnum))
-                                    for score, docnum in top[fetched:])
-                folder.add(rerank(pool, compiled.needles), until=wanted, then=DUPLICATE_POOL)
-                if len(top) < size:
-                    break  # this tier has no more passages
-                fetched, size = len(top), size * POOL_GROWTH
+            self._fold_best(folder, matches, selected, wanted, compiled.needles)
             if len(folder.kept) >= wanted:
                 break
         return [self._hit(rank, candidate, compiled.all_needles)
                 for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
+
+    def _fold_best(self, folder: DuplicateFolder, matches: Matches, selected: np.ndarray, wanted: int,
+                   clause_needles: list[list[str]]) -> None:
+        """Best matches into ``folder`` until it keeps ``wanted``: pools growing while reprints fold away."""
+        first_pool = wanted + DUPLICATE_POOL
+        largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
+        fetched, size = 0, first_pool
+        while len(folder.kept) < wanted and size <= largest_pool:
+            top = _top(matches, selected, size)
+            pool = folder.fresh(self._candidate(docnum, score) for score, docnum in top[fetched:])
+            folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
+            if len(top) < size:
+                return  # no more passages
+            fetched, size = len(top), size * POOL_GROWTH
+
+    def _candidate(self, docnum: int, score: float = 0.0) -> Candidate:
+        return Candidate(docnum, score, self._arrays.folded("content", docnum))
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
         stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score
@@ -372,6 +412,46 @@ class SearchEngine:
                           year=meta.get("year"), date=meta.get("date", ""), doc_id=stored["doc_id"],
                           order=stored["order"], title=meta.get("title", ""), section=section, passage=passage)
                 for f in quote(found, folded, passage)]
+    def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
+        """Passages on the same matter in other documents (other places, other years), best first.
+
+        The passage's most telling words (:mod:`indexer.morelikethis`) searched
+        as one OR query, BM25F-ranked; its own document, and documents holding
+        a near copy of it, left out; reprints among the rest folded as in
+        :meth:`search`. Raises :class:`PassageMissing` for an unknown passage.
+        """
+        started = time.perf_counter()
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        with self._lock:
+            self._refresh()
+            own = self._document_mask(doc_id)
+            docnum = next((int(d) for d in np.flatnonzero(own) if self._where(int(d))["order"] == order), None)
+            if docnum is None:
+                raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
+            terms = morelikethis.telling_terms(self._searcher.stored_fields(docnum)["passage"], docnum, self._arrays)
+            matches = Evaluation(self._arrays).matches(morelikethis.query(terms))
+
+            def fold(allowed: np.ndarray) -> DuplicateFolder:
+                """The passage kept first, so its near copies fold into it; then the best others."""
+                folder = DuplicateFolder()
+                folder.add(folder.fresh([self._candidate(docnum)]), until=1)
+                self._fold_best(folder, matches, allowed, limit + 1, [])
+                return folder
+
+            folder = fold(~own)
+            copies = sorted({self._where(d)["doc_id"] for d in folder.kept[0].duplicates} - {doc_id})
+            if copies:  # a reprint of the passage's document is left out like the document itself
+                folder = fold(~own & ~np.logical_or.reduce([self._document_mask(copy) for copy in copies]))
+            needles = [match_form(t.text) for t in terms]
+            source, *others = [self._hit(rank, candidate, needles) for rank, candidate in enumerate(folder.kept)]
+        took = (time.perf_counter() - started) * 1000
+        return SimilarResponse(source=source, terms=[t.text for t in terms], hits=others, copies=copies,
+                               took_ms=round(took, 2))
+
+    def _document_mask(self, doc_id: str) -> np.ndarray:
+        mask = np.zeros(self._arrays.size, dtype=bool)
+        mask[list(self._searcher.document_numbers(doc_id=doc_id))] = True
+        return mask & self._arrays.live
 
     # -- browsing --------------------------------------------------------
 

@@ -17,6 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from indexer.names import json_text
+
 CURRENT = "current"
 GENERATIONS = "generations"
 LOCK_FILE = "write.lock"
@@ -71,7 +73,7 @@ def clone_generation(index_dir: Path, live: Path) -> Path:
 
 def publish(index_dir: Path, generation: Path, meta: dict) -> None:
     """Mark a generation complete and make it the live one in a single rename."""
-    (generation / COMPLETE_MARKER).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    (generation / COMPLETE_MARKER).write_text(json_text(meta, indent=2), encoding="utf-8")
     _fsync_dir(generation)
     temporary_link = index_dir / f".{CURRENT}.{os.getpid()}"
     if temporary_link.is_symlink():
@@ -112,7 +114,7 @@ def read_documents(generation: Path) -> dict[str, dict]:
 
 
 def write_documents(generation: Path, documents: list[dict]) -> None:
-    (generation / DOCUMENTS_FILE).write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
+    (generation / DOCUMENTS_FILE).write_text(json_text(documents), encoding="utf-8")
 
 
 def live_generation(index_dir: Path) -> Path | None:

@@ -138,6 +138,7 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
         plan.files = [name for name in plan.files if Path(name).exists()]
         plan.excluded = [name for name in plan.excluded if Path(name).exists()]  # deleted since: forget
         summary.skipped.extend(manifests.errors)
+        summary.notes.extend(manifests.notes)
         _apply(index_dir, live, meta, records, plan, summary, show_progress)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -198,6 +199,7 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
                     plan.tracking_changed = True
                 _compare(path, home, by_path.get(str(path)), manifests, plan, summary)
         summary.skipped.extend(manifests.errors)
+        summary.notes.extend(manifests.notes)
         _apply(index_dir, live, meta, records, plan, summary, show_progress)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

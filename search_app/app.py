@@ -15,13 +15,14 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.query import QueryError  # noqa: E402
+from indexer.searching import PassageMissing  # noqa: E402
 from indexer.store import IndexMissing  # noqa: E402
-from search_app import chart, components, figures_view, state  # noqa: E402
+from search_app import chart, components, figures_view, selection, state  # noqa: E402
 from search_app.engine import get_engine  # noqa: E402
 from search_app.state import PAGE_SIZE  # noqa: E402
 
 search = state.current()
-title = f"{search.query} · 民政政策检索" if search.query else "民政政策检索"
+title = " · ".join(part for part in ("相似段落" if search.similar else "", search.query, "民政政策检索") if part)
 st.set_page_config(page_title=title, page_icon=":material/search:", layout="wide")
 components.inject_css()
 state.sync_widgets(search)
@@ -36,6 +37,16 @@ except IndexMissing as missing:
 
 for warning in engine.warnings:
     st.warning(warning)
+selection.panel(engine)
+
+if search.similar:
+    try:
+        similar = engine.similar(*search.similar)
+    except PassageMissing as missing:
+        components.similar_missing(missing)
+        st.stop()
+    components.similar_view(engine, similar, search)
+    st.stop()
 
 if not search.query:
     components.sidebar_hint()

@@ -13,8 +13,8 @@ import re
 
 import streamlit as st
 
-from indexer.searching import ContextPassage, Hit, SearchEngine, SearchResponse
-from search_app import chart, state
+from indexer.searching import ContextPassage, Hit, SearchEngine, SearchResponse, SimilarResponse
+from search_app import chart, selection, state
 from search_app.state import PAGE_SIZE, SearchState
 
 FACET_TITLES = {"city": "城市", "year": "年份", "doc_type": "文件类型"}
@@ -231,17 +231,22 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         st.info(md(notice), icon=":material/info:")
 
 
-def result_card(engine: SearchEngine, hit: Hit, query: str) -> None:
+def result_card(engine: SearchEngine, hit: Hit, query: str, with_similar: bool = True) -> None:
     with st.container(border=True):
         st.markdown(card_html(hit), unsafe_allow_html=True)
         if hit.duplicates:
             titles = {(engine.document(d["doc_id"]) or {}).get("title", d["doc_id"]) for d in hit.duplicates}
             st.caption(f"相同段落另见：{md('；'.join(f'《{t}》' for t in sorted(titles)))}")
-        left, right = st.columns([3, 1], vertical_alignment="center")
-        left.caption("引用：悬停在下框上，点右上角按钮即可复制段落和出处")
-        with right, st.popover("GB/T 7714", icon=":material/format_quote:", type="tertiary", width="stretch"):
-            st.caption("参考文献（GB/T 7714—2015）")
-            st.code(hit.reference, language=None, wrap_lines=True)
+        st.caption("引用：悬停在下框上，点右上角按钮即可复制段落和出处")
+        with st.container(horizontal=True, vertical_alignment="center"):
+            selection.checkbox(hit)
+            if with_similar:
+                st.button("相似段落", key=f"similar:{hit.doc_id}:{hit.order}", on_click=state.on_similar,
+                          args=(hit.doc_id, hit.order), icon=":material/travel_explore:", type="tertiary",
+                          help="其他地方、其他年份讲同一举措的段落")
+            with st.popover("GB/T 7714", icon=":material/format_quote:", type="tertiary"):
+                st.caption("参考文献（GB/T 7714—2015）")
+                st.code(hit.reference, language=None, wrap_lines=True)
         st.code(hit.citation, language=None, wrap_lines=True, height=96)
         with st.expander("阅读上下文"):
             context(engine, hit, query)
@@ -252,12 +257,39 @@ def card_html(hit: Hit) -> str:
     meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
     tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
     section = " › ".join(esc(s) for s in hit.section)
+    rank = f'<span class="hit-rank">{hit.rank}.</span>' if hit.rank else ""  # 0: a passage shown for itself
     return (
-        f'<div class="hit"><div class="hit-title"><span class="hit-rank">{hit.rank}.</span>{esc(hit.title)}</div>'
+        f'<div class="hit"><div class="hit-title">{rank}{esc(hit.title)}</div>'
         f'<div class="hit-meta">{meta}{tag}</div>'
         + (f'<div class="hit-section">{section}</div>' if section else "")
         + f'<div class="hit-passage">{_lines(hit.highlight)}</div></div>'
     )
+
+
+def similar_view(engine: SearchEngine, response: SimilarResponse, search: SearchState) -> None:
+    """The passage, then the passages like it in other documents, grouped by place."""
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader("相似段落")
+        label = "返回检索结果" if search.query else "返回首页"
+        st.button(label, key="similar:back", on_click=state.on_similar, args=(None,), icon=":material/arrow_back:")
+    st.caption("下面这个段落最有代表性的词，在其他文档中找到的段落（本文档及其转载不计），按地区分组。")
+    result_card(engine, response.source, "", with_similar=False)
+    st.caption(f"依据的词：{md('、'.join(response.terms) or '（无）')}")
+    if response.copies:
+        titles = sorted((engine.document(doc_id) or {}).get("title", doc_id) for doc_id in response.copies)
+        st.caption(f"已排除含相同段落的文档：{md('；'.join(f'《{t}》' for t in titles))}")
+    if not response.hits:
+        st.info("没有找到相似段落。", icon=":material/info:")
+    query = " ".join(response.terms)
+    for place, hits in response.places():
+        st.markdown(f"**{md(place or '地区未注明')}** :gray[{len(hits)} 个段落]")
+        for hit in hits:
+            result_card(engine, hit, query)
+
+
+def similar_missing(error: Exception) -> None:
+    st.warning(md(error))
+    st.button("返回检索结果", key="similar:back", on_click=state.on_similar, args=(None,), icon=":material/arrow_back:")
 
 
 def context(engine: SearchEngine, hit: Hit, query: str) -> None:

@@ -1,5 +1,7 @@
 """The state of a search lives in the URL: ``?q=低保&city=烟台&city=青岛&year=2025&type=新闻报道&page=2``.
 
+``&similar=DOC_ID:ORDER`` shows the passages like one passage instead of the results.
+
 ``SearchState`` is read from ``st.query_params`` at the start of every run and
 written back by widget callbacks, so a search can be bookmarked, shared and
 reloaded, and the browser's Back button (which reruns the app with the older
@@ -19,7 +21,7 @@ PAGE_SIZE = 10
 MAX_QUERY_CHARS = 200
 
 # URL parameter names, and the facet each filter belongs to.
-QUERY, PAGE, EXACT = "q", "page", "exact"
+QUERY, PAGE, EXACT, SIMILAR = "q", "page", "exact", "similar"
 FILTER_PARAMS = {"city": "city", "year": "year", "doc_type": "type"}
 
 # Widget keys mirrored from the URL.
@@ -40,6 +42,8 @@ class SearchState:
     page: int = 1
     # True: search only the words as typed, without the thesaurus's synonyms.
     exact: bool = False
+    # The passage whose like are shown, as (doc_id, order); None shows the results.
+    similar: tuple[str, int] | None = None
 
     @classmethod
     def from_params(cls, params: QueryParams) -> SearchState:
@@ -54,6 +58,7 @@ class SearchState:
             doc_types=_unique(params.get_all(FILTER_PARAMS["doc_type"])),
             page=max(1, int(page)) if page.isdigit() else 1,
             exact=_last(params.get_all(EXACT)).strip() in ("1", "true"),
+            similar=_passage(_last(params.get_all(SIMILAR))),
         )
 
     def to_params(self) -> dict[str, str | list[str]]:
@@ -68,6 +73,8 @@ class SearchState:
             params[EXACT] = "1"
         if self.page > 1:
             params[PAGE] = str(self.page)
+        if self.similar:
+            params[SIMILAR] = f"{self.similar[0]}:{self.similar[1]}"
         return params
 
     def selections(self) -> dict[str, tuple]:
@@ -83,7 +90,7 @@ class SearchState:
 
     def with_query(self, query: str) -> SearchState:
         """A new search keeps the filters and starts on page 1."""
-        return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1)
+        return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1, similar=None)
 
     def toggled(self, facet: str, value) -> SearchState:
         """Select or unselect one facet value; the result list starts again on page 1."""
@@ -101,9 +108,19 @@ class SearchState:
     def with_exact(self, exact: bool) -> SearchState:
         return replace(self, exact=exact, page=1)
 
+    def with_similar(self, doc_id: str | None, order: int = 0) -> SearchState:
+        """Show the passages like one passage (``None``: back to the results, on the same page)."""
+        return replace(self, similar=(doc_id, int(order)) if doc_id else None)
+
 
 def _last(values: list[str]) -> str:
     return values[-1] if values else ""
+
+
+def _passage(value: str) -> tuple[str, int] | None:
+    """``DOC_ID:ORDER`` as (doc_id, order); anything else as None (a damaged link shows the results)."""
+    doc_id, _, order = value.strip().rpartition(":")
+    return (doc_id, int(order)) if doc_id and order.isdigit() else None
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -170,6 +187,10 @@ def on_page_changed() -> None:
 
 def on_exact(exact: bool) -> None:
     navigate(current().with_exact(exact))
+
+
+def on_similar(doc_id: str | None, order: int = 0) -> None:
+    navigate(current().with_similar(doc_id, order))
 
 
 def on_new_search() -> None:

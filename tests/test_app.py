@@ -386,3 +386,58 @@ def test_passages_without_figures_say_so(hostile_index, monkeypatch):
     at.run()
     assert not at.exception and not at.dataframe
     assert any("没有带单位的数字" in info.value for info in at.info)
+
+# -- collecting passages for export, and more like this -------------------------------------
+
+
+def pick_boxes(at: AppTest) -> dict[str, bool]:
+    """{"doc_id:order": ticked} for the cards' 选入摘录 boxes."""
+    return {box.key.removeprefix("pick:"): box.value for box in at.checkbox if box.key.startswith("pick:")}
+
+
+def test_ticked_passages_survive_new_searches_until_cleared(open_app, engine):
+    at = open_app(q="低保")
+    key = "{0.doc_id}:{0.order}".format
+    first, _, third = engine.search("低保", limit=3).hits
+    picked = {key(first), key(third)}
+    assert not at.get("download_button"), "nothing to export before a passage is ticked"
+    at.checkbox(key=f"pick:{key(first)}").check().run()
+    at.checkbox(key=f"pick:{key(third)}").check().run()
+    assert [b.key for b in at.get("download_button")] == ["export:md", "export:docx", "export:csv", "export:ris"]
+    assert any("已选 2 个段落" in c.value for c in at.sidebar.caption)
+
+    at.text_input(key="query_input").input("养老").run()
+    assert params(at) == {"q": ["养老"]}
+    assert any("已选 2 个段落" in c.value for c in at.sidebar.caption)
+    elderly = {key(hit) for hit in engine.search("养老", limit=10).hits}
+    assert pick_boxes(at) == {shown: shown in picked for shown in elderly}
+    at.text_input(key="query_input").input("低保").run()
+    assert {shown for shown, ticked in pick_boxes(at).items() if ticked} == picked, "ticked again when found again"
+
+    at.button(key="export:clear").click().run()
+    assert not at.get("download_button") and not any(pick_boxes(at).values())
+
+
+def test_similar_passages_are_a_view_in_the_url_grouped_by_place(open_app, engine):
+    qingdao = engine.search("低保标准 每人每月", cities=["青岛"], limit=1).hits[0]
+    at = open_app(q="低保标准 每人每月", city="青岛")
+    at.button(key=f"similar:{qingdao.doc_id}:{qingdao.order}").click().run()
+    assert params(at) == {"q": ["低保标准 每人每月"], "city": ["青岛"], "similar": [f"{qingdao.doc_id}:{qingdao.order}"]}
+    expected = engine.similar(qingdao.doc_id, qingdao.order)
+    source, *others = cards(at)
+    assert "hit-rank" not in source and html.escape(qingdao.title) in source, "the passage itself comes first, unranked"
+    assert [int(re.search(r'<span class="hit-rank">(\d+)\.</span>', card).group(1)) for card in others] == [
+        hit.rank for _, hits in expected.places() for hit in hits]
+    groups = [m.value for m in at.markdown if ":gray[" in m.value and "个段落" in m.value]
+    assert groups == [f"**{place}** :gray[{len(hits)} 个段落]" for place, hits in expected.places()]
+
+    at.button(key="similar:back").click().run()
+    assert params(at) == {"q": ["低保标准 每人每月"], "city": ["青岛"]}
+    assert card_titles(at)[0] == html.escape(qingdao.title) and card_ranks(at)[0] == 1
+
+
+def test_a_link_to_an_unknown_passage_says_so(open_app):
+    at = open_app(q="低保", similar="no-such-document:3")
+    assert any("找不到段落" in w.value for w in at.warning)
+    at.button(key="similar:back").click().run()
+    assert params(at) == {"q": ["低保"]} and cards(at)

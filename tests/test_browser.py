@@ -9,6 +9,7 @@ Screenshots land in ``tests/artifacts/`` (not committed).
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import docx
 import pytest
 
 from indexer.building import build_index
@@ -264,6 +266,46 @@ def test_shared_link_with_page_and_whole_document_scrolled_to_the_hit(page, app_
     view = page.locator('[role="dialog"] .doc-view').bounding_box()
     box = hit.bounding_box()
     assert view["y"] - 1 <= box["y"] < view["y"] + view["height"], "the hit passage is scrolled into view"
+
+
+def test_tick_passages_and_download_them_as_word(page, app_url, engine):
+    from indexer.export import export
+    from search_app.selection import TITLE
+
+    page.goto(f"{app_url}/?q={quote('低保')}")
+    wait_for_results(page)
+    hits = engine.search("低保", limit=10).hits
+    picks = page.locator('[data-testid="stCheckbox"]').filter(has_text="选入摘录")
+    for number in (0, 2):  # the first and third cards, in that order
+        picks.nth(number).locator("label").click()
+        expect(picks.nth(number).locator("input")).to_be_checked()
+        wait_until_idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("已选 2 个段落")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "export.png"), full_page=True)
+    with page.expect_download(timeout=30_000) as download:
+        sidebar.get_by_role("button", name="Word").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".docx")
+    chosen = [hits[0], hits[2]]
+    expected = export(chosen, {h.doc_id: engine.document(h.doc_id) for h in chosen}, "docx", TITLE)
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert paragraphs == [p.text for p in docx.Document(io.BytesIO(expected)).paragraphs]
+    assert chosen[0].passage in paragraphs and "参考文献" in paragraphs
+
+
+def test_similar_passages_from_a_card(page, app_url):
+    page.goto(f"{app_url}/?q={quote('低保标准 每人每月')}&city={quote('青岛')}")
+    wait_for_results(page, {"青岛"})
+    page.get_by_role("button", name="相似段落").first.click()
+    page.wait_for_url(lambda url: "similar=" in url)
+    page.get_by_text("依据的词：").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert "烟台" in card_cities(page)
+    page.screenshot(path=str(ARTIFACTS / "similar.png"), full_page=True)
+    page.go_back()
+    page.wait_for_url(lambda url: "similar=" not in url)
+    wait_for_results(page, {"青岛"})
 
 
 # -- a hostile document ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -115,11 +116,11 @@ def test_exception_during_rebuild_leaves_the_old_index(built, corpus_dir, monkey
     def failing(document):
         calls.append(document.doc_id)
         if len(calls) == 3:
-            raise RuntimeError("disk full (simulated)")
+            raise OSError(errno.ENOSPC, "No space left on device (simulated)")
         return real(document)
 
     monkeypatch.setattr(building, "passage_fields", failing)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(OSError):
         build_index([corpus_dir], index_dir)
     monkeypatch.undo()
 

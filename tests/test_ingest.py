@@ -14,7 +14,7 @@ from indexer import store
 from indexer.building import build_index
 from indexer.cli import main
 from indexer.ingest import load
-from indexer.metadata import Inference, infer_city, infer_title, parse_front_matter
+from indexer.metadata import Inference, checked_values, infer_city, infer_title, parse_front_matter
 from indexer.searching import open_engine
 from indexer.updating import update_index
 from ingest_support import PROJECT_ROOT, notice, write_big_text
@@ -118,8 +118,9 @@ def test_an_unclosed_dash_line_is_not_front_matter(tmp_path):
 
 
 def test_front_matter_parser_keys_and_values():
-    fields = parse_front_matter("---", ["类型: 通知", "年份: 2021", "作者: 张三、李四", "unknown: x", "# comment: no"])
-    assert fields == {"doc_type": "通知", "year": 2021, "authors": ["张三", "李四"]}
+    fields, notices = checked_values(
+        parse_front_matter("---", ["类型: 通知", "年份: 2021", "作者: 张三、李四", "unknown: x", "# comment: no"]), "文件头")
+    assert (fields, notices) == ({"doc_type": "通知", "year": 2021, "authors": ["张三", "李四"]}, [])
 
 
 def test_manifest_wins_over_front_matter_and_provincial_city_stays_empty(tmp_path):
