@@ -15,6 +15,7 @@ from indexer.query import QueryError
 from indexer.store import BuildFailed, IndexBusy, IndexMissing
 
 EXIT_USAGE = 2
+QUERY_COMMANDS = ("search", "figures", "timeline", "export")  # commands whose first argument is a query
 FORMAT_CHOICES = ("md", "docx", "csv", "ris")  # indexer.export.FORMATS, named here so --help needs no import
 
 
@@ -55,7 +56,7 @@ def _protect_exclusion_query(argv: list[str]) -> list[str]:
 
     Such an argument (a dash not followed by an ASCII option name) moves behind ``--``.
     """
-    if not argv or argv[0] != "search" or "--" in argv:
+    if not argv or argv[0] not in QUERY_COMMANDS or "--" in argv:
         return argv
     is_query = [len(a) > 1 and a[0] == "-" and not (a[1].isascii() and (a[1].isalnum() or a[1] == "-")) for a in argv]
     if not any(is_query):
@@ -89,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     _index_dir_option(search)
     search.set_defaults(handler=run_search)
 
+    figures = commands.add_parser("figures", help="匹配段落中检索词附近的数字（数值、单位、所指、地区、年份、出处）")
+    figures.add_argument("query", help="检索式，语法同 search")
+    _filter_options(figures)
+    figures.add_argument("--limit", type=int, default=500, help="最多输出的数字条数（默认 500）")
+    figures.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(figures)
+    figures.set_defaults(handler=run_figures)
+
+    timeline = commands.add_parser("timeline", help="各年份文档提到检索词的频度：每千个段落中的匹配段落数")
+    timeline.add_argument("query", help="检索式，语法同 search")
+    _filter_options(timeline)
+    timeline.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(timeline)
+    timeline.set_defaults(handler=run_timeline)
     export = commands.add_parser("export", help="把检索结果连同引文和参考文献导出为 Markdown、Word、CSV 或 RIS")
     export.add_argument("query", help="检索式，同 search")
     _filter_options(export)
@@ -139,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters every command over a search's matches takes, as ``search`` does."""
     parser.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
     parser.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
     parser.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
@@ -176,22 +192,16 @@ def run_index(args) -> int:
 
 
 def run_search(args) -> int:
-    from indexer.searching import open_engine
-
     if args.batch is None and args.query is None:
         raise UserError("请给出检索式，或用 --batch FILE 从文件读取（每行一个）。")
     if args.batch is not None and not args.batch.is_file() and str(args.batch) != "-":
         raise UserError(f"找不到检索式文件：{args.batch}")
-    engine = open_engine(args.index_dir)
-    for warning in engine.warnings:
-        print(f"提示：{warning}", file=sys.stderr)
+    engine = _opened_engine(args)
     if args.batch is not None:
         return run_batch(engine, args)
-    response = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type,
-                             limit=args.limit, offset=args.offset, exact=args.exact)
+    response = engine.search(args.query, limit=args.limit, offset=args.offset, **_filters(args))
     if args.json:
-        json.dump(response.to_dict(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _print_json(response.to_dict())
         return 0
     for notice in response.notices:
         print(f"提示：{notice}")
@@ -209,18 +219,34 @@ def run_search(args) -> int:
     return 0
 
 
-def run_export(args) -> int:
-    from indexer.export import FORMATS, export
-    from indexer.searching import MAX_LIMIT, open_engine
+def _opened_engine(args):
+    from indexer.searching import open_engine
 
-    fmt = args.format or next((name for name, f in FORMATS.items() if args.out.suffix.lower() == f.suffix), "md")
     engine = open_engine(args.index_dir)
     for warning in engine.warnings:
         print(f"提示：{warning}", file=sys.stderr)
+    return engine
+
+
+def _filters(args) -> dict:
+    return dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact)
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def run_export(args) -> int:
+    from indexer.export import FORMATS, export
+    from indexer.searching import MAX_LIMIT
+
+    fmt = args.format or next((name for name, f in FORMATS.items() if args.out.suffix.lower() == f.suffix), "md")
+    engine = _opened_engine(args)
     hits = []
     while len(hits) < args.limit:  # a page at a time: the engine answers at most MAX_LIMIT per call
-        page = engine.search(args.query, cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact,
-                             limit=min(MAX_LIMIT, args.limit - len(hits)), offset=len(hits)).hits
+        page = engine.search(args.query, limit=min(MAX_LIMIT, args.limit - len(hits)), offset=len(hits),
+                             **_filters(args)).hits
         hits += page
         if not page:
             break
@@ -241,15 +267,11 @@ def run_export(args) -> int:
 
 
 def run_similar(args) -> int:
-    from indexer.searching import open_engine, place_of
+    from indexer.searching import place_of
 
-    engine = open_engine(args.index_dir)
-    for warning in engine.warnings:
-        print(f"提示：{warning}", file=sys.stderr)
-    response = engine.similar(args.doc_id, args.order, limit=args.limit)
+    response = _opened_engine(args).similar(args.doc_id, args.order, limit=args.limit)
     if args.json:
-        json.dump(response.to_dict(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _print_json(response.to_dict())
         return 0
     source = response.source
     print(f"《{source.title}》 {place_of(source)} · {source.date}  第 {source.order} 段")
@@ -264,6 +286,29 @@ def run_similar(args) -> int:
         for hit in hits:
             print(f"  [{hit.rank}] 《{hit.title}》 {hit.date}  {hit.doc_id} {hit.order}  得分 {hit.score:.2f}")
             print("      " + _plain(hit.snippet))
+    return 0
+
+
+def run_figures(args) -> int:
+    response = _opened_engine(args).figures(args.query, limit=args.limit, **_filters(args))
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    more = "（已达上限，--limit 可调大）" if response.truncated else ""
+    print(f"共 {len(response.figures)} 个数字，出自 {response.passages} 个匹配段落中的 {response.passages_read} 个{more}")
+    for row in response.figures:
+        print(f"{row.measure or '—'}\t{row.figure}\t{row.place}\t{row.year or ''}\t{row.phrase}\t{row.doc_id}#{row.order}")
+    return 0
+
+
+def run_timeline(args) -> int:
+    rows = _opened_engine(args).year_counts(args.query, **_filters(args))
+    if args.json:
+        _print_json(rows)
+        return 0
+    print("年份\t匹配段落\t段落总数\t每千段落")
+    for row in rows:
+        print(f"{row['year']}\t{row['matching']}\t{row['passages']}\t{row['per_thousand']:.1f}")
     return 0
 
 

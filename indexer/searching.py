@@ -40,6 +40,10 @@ DUPLICATE_POOL = 20
 POOL_GROWTH = 4
 POOL_ROUNDS = 3
 FACET_COLUMNS = ("city", "year", "doc_type")
+# Figures: the most rows one call returns, and how far (in characters, same sentence) a figure may stand from a query word.
+FIGURE_LIMIT = 500
+MAX_FIGURE_LIMIT = 5000
+FIGURE_REACH = 40
 
 
 @dataclass
@@ -86,6 +90,47 @@ class SearchResponse:
         data["facets"] = {name: [{"value": b["value"], "count": b["count"]} for b in buckets]
                           for name, buckets in self.facets.items()}
         return data
+
+
+@dataclass
+class FigureRow:
+    """A figure a matching passage states, with the passage and the document it comes from."""
+
+    figure: str  # as written: 每人每月1069元
+    value: float  # normalised: 1.2万 → 12000
+    high: float | None  # a range's upper end
+    unit: str
+    rate: str  # 每人每月 …
+    approx: str  # 余, 约, 以上 …
+    change: bool  # 提高40% (a change), not 提高到1045元 (a level)
+    measure: str  # what it quantifies (the rows' grouping)
+    phrase: str  # the clause around it
+    place: str  # the city, else the province, else 全国
+    level: str  # 市级, 省级, 全国
+    year: int | None
+    date: str
+    doc_id: str
+    order: int
+    title: str
+    section: list[str]
+    passage: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FiguresResponse:
+    query: str
+    figures: list[FigureRow]
+    # Matching passages (after the filters) and how many were read before the limit was reached.
+    passages: int
+    passages_read: int
+    truncated: bool = False
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -205,7 +250,7 @@ class SearchEngine:
         parsed = parse_query(query)
         limit = max(0, min(int(limit), MAX_LIMIT))
         offset = max(0, int(offset))
-        selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+        selections = _selections(cities, years, doc_types)
         compiled = compile_query(parsed, expand=not exact)
         notices = list(parsed.notices)
         with self._lock:
@@ -214,8 +259,7 @@ class SearchEngine:
             relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
-            matching = np.logical_or.reduce([matches.mask for _, matches in tiers])
-            facets, selected = facet_counts(matching, self._columns, selections)
+            facets, selected = facet_counts(_union(tiers), self._columns, selections)
             hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=int(np.count_nonzero(selected)), facets=facets, hits=hits, notices=notices,
@@ -296,15 +340,78 @@ class SearchEngine:
         Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
         """
         compiled = compile_query(parse_query(query), expand=not exact)
-        selections = {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
         with self._lock:
             self._refresh()
-            matching = np.logical_or.reduce([matches.mask for _, matches in self._tiers(compiled)])
-            _, selected = facet_counts(matching, self._columns, selections)
+            _, selected = facet_counts(_union(self._tiers(compiled)), self._columns, _selections(cities, years, doc_types))
             counts = cross_counts(self._columns["city"], self._columns["year"], selected)
         return [{"city": city, "year": year, "count": count}
                 for (city, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
 
+    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
+        """How often each year's documents speak of ``query``: the passages :meth:`search` would count per year.
+
+        Returns ``[{"year", "matching", "passages", "per_thousand"}, …]`` oldest first, one row per year
+        with passages (within the filters), ``per_thousand`` = matching passages per 1,000 of that year's.
+        """
+        compiled = compile_query(parse_query(query), expand=not exact)
+        selections = _selections(cities, years, doc_types)
+        with self._lock:
+            self._refresh()
+            year_column = self._columns["year"]
+            _, selected = facet_counts(_union(self._tiers(compiled)), self._columns, selections)
+            _, scope = facet_counts(np.ones(len(year_column.codes), dtype=bool), self._columns, selections)
+            matching = dict(year_column.counts(selected))
+            totals = year_column.counts(scope)
+        return [{"year": year, "matching": matching.get(year, 0), "passages": total,
+                 "per_thousand": round(1000 * matching.get(year, 0) / total, 2)}
+                for year, total in sorted(totals)]
+
+    def figures(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False,
+                limit: int = FIGURE_LIMIT) -> FiguresResponse:
+        """The figures the matching passages state near the query's words, with each one's passage.
+
+        Passages are read best first (as :meth:`search` ranks them, without the page's re-ranking);
+        verbatim reprints are read once. Computed only when asked for, so searching pays nothing.
+        """
+        from indexer import figures as extraction  # cn2an takes half a second to import: only when asked
+
+        started = time.perf_counter()
+        compiled = compile_query(parse_query(query), expand=not exact)
+        limit = max(1, min(int(limit), MAX_FIGURE_LIMIT))
+        rows: list[FigureRow] = []
+        seen: set[str] = set()
+        with self._lock:
+            self._refresh()
+            tiers = self._tiers(compiled)
+            _, selected = facet_counts(_union(tiers), self._columns, _selections(cities, years, doc_types))
+            total = int(np.count_nonzero(selected))
+            ranked = [docnum for _, matches in tiers for _, docnum in _top(matches, selected, total)]
+            read = 0
+            for read, docnum in enumerate(ranked, start=1):
+                folded = self._arrays.folded("content", docnum)
+                if folded in seen:
+                    continue
+                seen.add(folded)
+                found = extraction.near(extraction.extract(folded), folded, compiled.all_needles, FIGURE_REACH)
+                if found:
+                    rows.extend(self._figure_rows(docnum, folded, found, extraction.quote))
+                if len(rows) >= limit:
+                    break
+        took = (time.perf_counter() - started) * 1000
+        return FiguresResponse(query=query, figures=rows[:limit], passages=total, passages_read=read,
+                               truncated=len(rows) >= limit and read < len(ranked), took_ms=round(took, 2))
+
+    def _figure_rows(self, docnum: int, folded: str, found: list, quote) -> list[FigureRow]:
+        """Rows for the figures ``found`` in a passage's folded text, quoted as the passage writes them."""
+        stored = self._searcher.stored_fields(docnum)
+        meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
+        passage, section = stored["passage"], json.loads(stored["section_path"])
+        place, level = _place_and_level(meta)
+        return [FigureRow(figure=f.text, value=f.value, high=f.high, unit=f.unit, rate=f.rate, approx=f.approx,
+                          change=f.change, measure=f.measure, phrase=f.phrase, place=place, level=level,
+                          year=meta.get("year"), date=meta.get("date", ""), doc_id=stored["doc_id"],
+                          order=stored["order"], title=meta.get("title", ""), section=section, passage=passage)
+                for f in quote(found, folded, passage)]
     def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
         """Passages on the same matter in other documents (other places, other years), best first.
 
@@ -380,6 +487,24 @@ class SearchEngine:
         return {"documents": len(docs), "passages": self._meta.get("passages", 0),
                 "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
                 "facets": counts}
+
+
+def _selections(cities, years, doc_types) -> dict[str, set]:
+    return {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+
+
+def _union(tiers: list[tuple[wq.Query, Matches]]) -> np.ndarray:
+    """The passages any tier matches: what :meth:`SearchEngine.search` counts."""
+    return np.logical_or.reduce([matches.mask for _, matches in tiers])
+
+
+def _place_and_level(meta: dict) -> tuple[str, str]:
+    """Where a document speaks for: its city (市级), else its province (省级), else the country."""
+    if meta.get("city"):
+        return meta["city"], "市级"
+    if meta.get("province"):
+        return meta["province"], "省级"
+    return "全国", "全国"
 
 
 def _top(matches: Matches, allowed: np.ndarray, limit: int) -> list[tuple[float, int]]:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from indexer.query import QueryError  # noqa: E402
 from indexer.searching import PassageMissing  # noqa: E402
 from indexer.store import IndexMissing  # noqa: E402
-from search_app import chart, components, selection, state  # noqa: E402
+from search_app import chart, components, figures_view, selection, state  # noqa: E402
 from search_app.engine import get_engine  # noqa: E402
 from search_app.state import PAGE_SIZE  # noqa: E402
 
@@ -71,15 +71,24 @@ if not response.total:
     components.no_results(engine, search)
     st.stop()
 
-results, side = st.columns([2.4, 1], gap="large")
-with results:
-    components.summary(response, search)
-    for hit in response.hits:
-        components.result_card(engine, hit, search.query)
-    components.pager(response.total, search)
-with side:
-    st.markdown("**匹配段落：城市 × 年份**")
-    heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
-    if heatmap is not None:
-        st.altair_chart(heatmap, width="stretch")
-    st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+passages_tab, figures_tab, years_tab = figures_view.tabs()
+if figures_tab.open:
+    with figures_tab:
+        figures_view.figures_panel(engine, search)
+if years_tab.open:
+    with years_tab:
+        figures_view.years_panel(engine, search)
+if passages_tab.open:
+    with passages_tab:
+        results, side = st.columns([2.4, 1], gap="large")
+        with results:
+            components.summary(response, search)
+            for hit in response.hits:
+                components.result_card(engine, hit, search.query)
+            components.pager(response.total, search)
+        with side:
+            st.markdown("**匹配段落：城市 × 年份**")
+            heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
+            if heatmap is not None:
+                st.altair_chart(heatmap, width="stretch")
+            st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")

@@ -353,6 +353,40 @@ def test_html_in_documents_is_shown_as_text(hostile_index, monkeypatch):
         assert "<script" not in value.lower() and "<img" not in value.lower(), value
 
 
+# -- the 数字 and 历年 tabs ---------------------------------------------------------------------
+
+
+def test_figures_tab_lists_the_engines_figures_grouped_by_measure(open_app, engine):
+    at = open_app(q="低保标准", view="数字")
+    assert [tab.label for tab in at.tabs] == ["段落", "数字", "历年"]
+    assert not cards(at), "the passages tab is not drawn while another is open"
+    rows = engine.figures("低保标准").figures
+    measure = at.selectbox(key="figures_measure")
+    chosen = [row for row in rows if measure.value.startswith(f"{row.measure} · {row.unit}") and not row.change]
+    table = at.dataframe[0].value
+    assert len(table) == len(chosen) >= 4
+    assert set(table["数字"]) == {row.figure for row in chosen}
+    assert set(table["地区"]) == {"青岛", "烟台"}
+    assert list(table["数值"]) == sorted(table["数值"], reverse=True)
+    measure.set_value("（全部）").run()
+    assert len(at.dataframe[0].value) == len(rows)
+
+
+def test_years_tab_counts_per_thousand_passages(open_app, engine):
+    at = open_app(q="低保", view="历年")
+    assert not cards(at) and not at.dataframe
+    first = next(row["year"] for row in engine.year_counts("低保") if row["matching"])
+    assert any(f"最早见于 {first} 年" in caption.value for caption in at.caption)
+
+
+def test_passages_without_figures_say_so(hostile_index, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(hostile_index))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["q"], at.query_params["view"] = "低保", "数字"
+    at.run()
+    assert not at.exception and not at.dataframe
+    assert any("没有带单位的数字" in info.value for info in at.info)
+
 # -- collecting passages for export, and more like this -------------------------------------
 
 

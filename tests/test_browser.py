@@ -8,6 +8,7 @@ Screenshots land in ``tests/artifacts/`` (not committed).
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import shutil
@@ -344,3 +345,42 @@ def test_html_in_a_document_shows_as_text(browser, hostile_url):
         assert not alerts
     finally:
         context.close()
+
+
+# -- the figures and years tabs ------------------------------------------------------------------
+
+
+def test_figures_tab_table_csv_card_and_years_tab(page, app_url, tmp_path):
+    search(page, app_url, "低保标准")
+    wait_for_results(page)
+    page.get_by_role("tab", name="数字").click()
+    page.wait_for_url(lambda url: "view=" in url)
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.wait_for(timeout=30_000)
+    page.locator('[data-testid="stMain"] .vega-embed').first.wait_for(state="attached", timeout=30_000)
+    wait_until_idle(page)
+
+    # The CSV download holds each figure with its place, phrase and passage.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 CSV").click()
+    saved = tmp_path / "figures.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(saved.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows and {"青岛", "烟台"} <= {row["地区"] for row in rows}
+    for row in rows:
+        assert row["数字"] in row["段落原文"] and row["所在语句"] in row["段落原文"]
+
+    # Picking the table's first row opens its passage, marked among its neighbours.
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 52)
+    card = page.locator('[data-testid="stMain"] .ctx-hit .ctx-passage')
+    card.wait_for(timeout=30_000)
+    assert card.inner_text().replace("\n", "") == rows[0]["段落原文"].replace("\n", "")
+    page.screenshot(path=str(ARTIFACTS / "figures.png"), full_page=True)
+
+    page.get_by_role("tab", name="历年").click()
+    page.wait_for_url(lambda url: "view=%E5%8E%86%E5%B9%B4" in url or "view=历年" in url)
+    page.locator('[data-testid="stMain"] .vega-embed').first.wait_for(state="attached", timeout=30_000)
+    expect(page.get_by_text("每千个段落中的匹配段落数")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "years.png"), full_page=True)
+    assert not page.dialogs
