@@ -18,7 +18,7 @@ from indexer.cleaning import iter_clean_lines, split_lines
 from indexer.documents import Passage
 from indexer.similarity import MIN_CHARS, RecentNearDuplicates
 from indexer.script import to_simplified
-from indexer.sections import SHORT_LINE_RANK, SectionTracker, classify, comparable, is_date_line, is_title_line
+from indexer.sections import SHORT_LINE_RANK, Line, SectionTracker, classified, comparable, is_title_line
 
 MAX_PASSAGE_CHARS = 400
 
@@ -49,16 +49,14 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     near = RecentNearDuplicates()
     marked_headings = False  # the text marks its headings with #: an unmarked short line is no heading
     previous_body = False
-    lines = _with_next(line for line in iter_clean_lines(lines) if not is_date_line(line))
-    for raw, following in lines:
-        if is_responsible_line(raw):
+    for line, following in _with_next(classified(iter_clean_lines(lines))):
+        if is_responsible_line(line.text):
             continue  # joined to the paragraph before it (below), or nothing to join
-        line = classify(raw)
-        if line.heading is not None and line.body is None and raw.lstrip().startswith("#"):
+        if line.heading is not None and line.body is None and line.text.lstrip().startswith("#"):
             marked_headings = True
         elif (marked_headings and previous_body and line.heading is not None and line.body is None
-              and line.heading.rank == SHORT_LINE_RANK and not raw.startswith("**")
-              and following is not None and _is_body(following)):
+              and line.heading.rank == SHORT_LINE_RANK and not line.text.startswith("**")
+              and following is not None and following.heading is None):
             continue  # a photo caption between two paragraphs
         previous_body = line.heading is None
         if line.heading is not None:
@@ -77,8 +75,8 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
         seen.add(hash(key))
         if len(key) >= MIN_CHARS and near.seen(key):
             continue
-        if following is not None and is_responsible_line(following):
-            body = f"{body}{following.strip()}"
+        if following is not None and is_responsible_line(following.text):
+            body = f"{body}{following.text.strip()}"
         for piece in split_long(body):
             yield Passage(text=piece, order=order, section=tracker.path)
             order += 1
@@ -89,11 +87,7 @@ def is_responsible_line(line: str) -> bool:
     return bool(_RESPONSIBLE.match(to_simplified(line.strip())))
 
 
-def _is_body(line: str) -> bool:
-    return classify(line).heading is None
-
-
-def _with_next(lines: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+def _with_next(lines: Iterable[Line]) -> Iterator[tuple[Line, Line | None]]:
     """Each line with the one after it (None at the end)."""
     previous = None
     for line in lines:
