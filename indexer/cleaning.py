@@ -21,7 +21,13 @@ _CHROME_LINE = re.compile(
       | 【?字[体号][:：]?.{0,12} | [大中小]
       | \d{1,7}                                                 # share / like counters
       | (?:来源|作者|编辑|责任编辑|发布时间|浏览次数|点击数|阅读量)[:：].{0,40}
+      | 分享[:：].{0,20}                                          # share buttons: 分享： 微信 微博
+      | (?:发布|更新)?(?:时间|日期)[:：]\s*(?:\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?)?
+        (?:\s*\d{1,2}\s*[:：时]\s*\d{2}\s*分?(?:[:：]\d{2})?)?      # 时间：2026-02-02 (a time stamp only)
       | \d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?  # page timestamps
+      | \d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}\s*(?:[:：]|时)\s*\d{2}\s*分?(?:[:：]\d{2})?  # 2026年02月10日 07时41分
+      | [\u4e00-\u9fff]{0,16}(?:省长|市长|主席|区长|县长|州长|旗长|盟长|总理|书记|部长|厅长|局长|主任)
+        \s+[\u4e00-\u9fff·](?:\s?[\u4e00-\u9fff·]){1,9}        # a speaker's byline: 河北省人民政府省长 王正谱
     )$""",
     re.VERBOSE,
 )
@@ -62,7 +68,38 @@ def split_lines(text: str) -> list[str]:
 MAX_JOINED_CHARS = 20_000
 
 
+# A letter's or speech's salutation: 各位代表： / 各区（市）民政局： / 同志们：
+_SALUTATION = re.compile(r"^(?:各[\u4e00-\u9fff、，,（）()]{1,30}|同志们|女士们、先生们|尊敬的[\u4e00-\u9fff、，,]{1,30})[:：！!]$")
+_SENTENCE_END = re.compile(r"[。！？!?；;]$")
+# How far into a text a salutation may stand for the lines above it to be its masthead.
+MASTHEAD_LINES = 16
+MAX_MASTHEAD_LINE = 60
+
+
 def iter_clean_lines(lines: Iterable[str]) -> Iterator[str]:
+    """The article's lines (:func:`iter_article_lines`) without the masthead above a salutation.
+
+    A speech or a letter opens with its title, delivery line, source, date and the speaker's byline,
+    then 各位代表： (or 各区民政局：). Those short lines above the salutation, none of them a
+    sentence, are neither headings nor passages; a text without a salutation near its top, or with
+    a sentence before it (a news story quoting a speech), keeps every line.
+    """
+    head: list[str] = []
+    lines = iter_article_lines(lines)
+    for line in lines:
+        if _SALUTATION.match(line):
+            yield line  # the masthead above it goes
+            break
+        head.append(line)
+        if len(head) > MASTHEAD_LINES or _SENTENCE_END.search(line) or len(line) > MAX_MASTHEAD_LINE:
+            yield from head
+            break
+    else:
+        yield from head
+    yield from lines
+
+
+def iter_article_lines(lines: Iterable[str]) -> Iterator[str]:
     """The article's non-empty lines, read as they come, holding one paragraph at a time.
 
     In one pass: garbage runs out; everything from the first trailer marker
@@ -101,8 +138,8 @@ def is_chrome(line: str) -> bool:
 
 
 def _continues(previous: str, line: str) -> bool:
-    if _STRUCTURAL_START.match(previous) and len(previous) <= 40:
-        return False
+    if _STRUCTURAL_START.match(previous) and len(previous) <= 40 and not _has_open_bracket(previous):
+        return False  # a heading, unless a quote left open says the line broke inside it
     if not _WORD_END.search(previous) or not _WORD_START.match(line) or _STRUCTURAL_START.match(line):
         return False
     return len(previous) > 40 or _has_open_bracket(previous)

@@ -27,6 +27,14 @@ class Document:
     authors: list[str] = field(default_factory=list)
     doc_type: str = ""
     script: str = ""
+    # The address the document is read at (manifest, front matter, an HTML page's canonical link).
+    url: str = ""
+    # The day it was read there (引用日期) as the manifest or front matter gives it; else ``indexed`` stands for it.
+    accessed: str = ""
+    # The day this file was read into the index (ISO date).
+    indexed: str = ""
+    # The manifest marks the date as a guess (``date_basis = "estimated: …"``): never shown as fact.
+    date_estimated: bool = False
     # The corpus directory the file belongs to (or the folder it was added from).
     corpus: str = ""
     # SHA-256 of the text as read (any encoding, any format): equal hashes are duplicates.
@@ -51,7 +59,8 @@ class Document:
             "doc_id": self.doc_id, "path": self.path, "title": self.title,
             "city": self.city, "province": self.province, "date": self.date,
             "year": self.year, "source": self.source, "authors": list(self.authors), "doc_type": self.doc_type,
-            "script": self.script, "corpus": self.corpus,
+            "script": self.script, "url": self.url, "accessed": self.accessed, "indexed": self.indexed,
+            "date_estimated": self.date_estimated, "corpus": self.corpus,
             "content_hash": self.content_hash, "file_hash": self.file_hash, "curated_hash": self.curated_hash,
             "format": self.format, "encoding": self.encoding,
             "provenance": dict(self.provenance), "notes": list(self.notes),

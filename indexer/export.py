@@ -22,6 +22,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from indexer.citation import access_date, plain_date
 from indexer.searching import Hit, place_of
 
 
@@ -59,8 +60,13 @@ def attribution(hit: Hit) -> str:
 
 def heading(number: int, hit: Hit) -> str:
     """``3. 青岛 · 2024-01 · 《题名》``: where and when, for each exported passage."""
-    parts = [part for part in (place_of(hit), hit.date or (str(hit.year) if hit.year else "")) if part]
+    parts = [part for part in (place_of(hit), shown_date(hit)) if part]
     return f"{number}. {' · '.join(parts + [f'《{hit.title}》'])}"
+
+
+def shown_date(hit: Hit) -> str:
+    """The passage's date as the citation shows it: 推定 when the manifest marks it as a guess, else the year."""
+    return plain_date({"date": hit.date, "year": hit.year, "date_estimated": hit.date_estimated})
 
 
 def section_line(hit: Hit) -> str:
@@ -145,7 +151,8 @@ def _grey(paragraph, text: str):
 
 # -- CSV ---------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("序号", "地区", "日期", "章节", "段落", "出处", "参考文献序号", "参考文献", "题名", "来源", "类型", "文档编号", "段落序号")
+CSV_COLUMNS = ("序号", "地区", "日期", "章节", "段落", "出处", "参考文献序号", "参考文献", "题名", "来源", "类型", "网址",
+               "文档编号", "段落序号")
 
 
 def to_csv(hits: list[Hit], documents: dict[str, dict], title: str) -> bytes:
@@ -155,8 +162,9 @@ def to_csv(hits: list[Hit], documents: dict[str, dict], title: str) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for number, hit in enumerate(hits, start=1):
-        writer.writerow([number, place_of(hit), hit.date, " › ".join(hit.section), hit.passage, attribution(hit),
-                         numbers[hit.doc_id], hit.reference, hit.title, hit.source, hit.doc_type, hit.doc_id, hit.order])
+        writer.writerow([number, place_of(hit), shown_date(hit), " › ".join(hit.section), hit.passage, attribution(hit),
+                         numbers[hit.doc_id], hit.reference, hit.title, hit.source, hit.doc_type, hit.url, hit.doc_id,
+                         hit.order])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -194,17 +202,25 @@ def _ris_record(hit: Hit, meta: dict) -> dict:
     record = {"type_of_reference": kind, "title": hit.title, "authors": list(meta.get("authors") or [])}
     if hit.year:
         record["year"] = str(hit.year)
-    if hit.date:
-        record["date"] = hit.date.replace("-", "/")
+    if hit.date and not hit.date_estimated:  # a guessed date is not given as the date: the year stands
+        record["date"] = _ris_date(hit.date)
     if hit.source:  # a newspaper is where an article appeared; an office is who issued a document
         record["secondary_title" if kind == "NEWS" else "publisher"] = hit.source
     if place_of(hit):
         record["place_published"] = place_of(hit)
-    if meta.get("url"):
-        record["urls"] = [meta["url"]]
+    url = hit.url or meta.get("url")
+    if url:
+        record["urls"] = [url]
+        record["access_date"] = _ris_date(access_date(meta))
     record["type_of_work"] = hit.doc_type
     record["language"] = "zh"
     return {key: value for key, value in record.items() if value} | {"notes": []}
+
+
+def _ris_date(date: str) -> str:
+    """RIS dates are YYYY/MM/DD/other, every part kept with its slash: 2024-01 → 2024/01//."""
+    parts = (date.split("-") + ["", ""])[:3]
+    return "/".join(parts) + "/"
 
 
 def _one_line(text: str) -> str:

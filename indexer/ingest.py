@@ -8,6 +8,7 @@ into the index writer. Small files are decoded once and kept for the second pass
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.documents import Document, Passage
-from indexer.metadata import (FRONT_MATTER_DELIMITERS, MANIFEST_NAME, MAX_FRONT_MATTER_LINES, Inference,
+from indexer.metadata import (FIELDS, FRONT_MATTER_DELIMITERS, MANIFEST_NAME, MAX_FRONT_MATTER_LINES, Inference,
                               checked_values, parse_front_matter, resolve_layers)
 from indexer.names import display_name, display_path
 from indexer.passages import iter_passages
@@ -194,6 +195,7 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
     source = open_source(path)
     front_matter, lines = _body_lines(source)
     inference = Inference()
+    inference.url = source.url
     digest = hashlib.sha256()
     characters = visible = cjk = 0
     for line in lines:
@@ -220,9 +222,9 @@ def load(path: Path, corpus_dir: Path, curated: dict | None = None) -> Loaded:
     document = Document(
         doc_id=Path(name.text).stem, path=str(path), corpus=str(corpus_dir),
         content_hash=digest.hexdigest(), provenance=provenance,
-        **{name: values[name] for name in ("title", "city", "province", "date", "year", "source", "authors",
-                                            "doc_type", "script")},
+        **{name: values[name] for name in FIELDS},
     )
+    document.indexed = datetime.date.today().isoformat()
     document.format = source.kind
     document.encoding = source.encoding
     document.file_hash = file_hash(path)

@@ -28,7 +28,15 @@ _FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _LABELLED_DATE = re.compile(r"(?:成文日期|发布日期|发文日期|印发日期|日期|^\s*(?:发布|发表)?时间)[:：]\s*(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})",
                             re.MULTILINE)
-_DATE_LINE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$", re.MULTILINE)
+# A date standing alone on its line (a signature), or a page's dateline: the date, a time, a paper's name.
+_DATE_LINE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+                        r"(?:\s+\d{1,2}\s*(?:[:：]\s*\d{2}|时\s*\d{1,2}\s*分)(?:[:：]\d{2})?(?:\s+[\u4e00-\u9fff]{2,12})?)?\s*$",
+                        re.MULTILINE)
+# A speech's own date, under its title: 「——2017年3月5日在第十二届全国人民代表大会第五次会议上」.
+_DELIVERY_LINE = re.compile(r"^[\s—–\-－（(]*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*"
+                            r"(?:[\u4e00-\u9fff·][\u4e00-\u9fff·\s]{1,15})?在[^。\n]{2,60}?(?:会议|大会|会)", re.MULTILINE)
+# Where a delivery line may stand: among the first lines, under the title.
+DELIVERY_LINE_CHARS = 1500
 _POLICY_TITLE = re.compile(r"(方案|意见|通知|办法|规划|规定|细则|决定|纲要|条例|计划)[）)]?(?:[（(][^）)]*[)）])?$|(方案|意见|通知|办法|规划)[（(]")
 _REPORT_TITLE = re.compile(r"工作报告")
 _NEWS_HINT = re.compile(r"记者|本报讯|新闻发布会|发布会|日电|综述")
@@ -170,7 +178,11 @@ def infer_script(text: str) -> str:
     return "traditional" if changed >= max(5, len(sample) // 200) else "simplified"
 
 
-FIELDS = ("title", "city", "province", "date", "year", "source", "authors", "doc_type", "script")
+FIELDS = ("title", "city", "province", "date", "year", "source", "authors", "doc_type", "script", "url", "accessed",
+          "date_estimated")
+_TITLE_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+# How a curator says a date is a guess: 「estimated: …」 in ``date_basis``, or 估计 / 推定 / 推测 / 约.
+_ESTIMATED = re.compile(r"^\s*(?:estimated|approximate|approx\.?|circa|about)\b|估计|估算|推定|推测|^\s*约", re.IGNORECASE)
 
 
 def resolve(curated: dict, text: str, fallback_title: str, curated_source: str = "manifest") -> tuple[dict, dict]:
@@ -213,8 +225,11 @@ def resolve_layers(layers: list[tuple[str, dict]], inference: Inference, fallbac
         take("province", lambda: province_of(values["city"]))
     else:
         take("province", lambda: inference.city(values["title"])[1] if values["city"] else "")
-    take("date", inference.date)
-    if values["date"] and given("year") is None:
+    stated_year = given("year")
+    take("date", lambda: date_agreeing(inference.date(), stated_year[1] if stated_year else None, values["title"]))
+    values["date_estimated"] = bool(values["date"]) and provenance["date"] != "inferred" and _is_estimate(
+        given("date_basis"))
+    if values["date"] and stated_year is None:
         values["year"], provenance["year"] = int(values["date"][:4]), provenance["date"]
     else:
         take("year", lambda: None)
@@ -222,6 +237,8 @@ def resolve_layers(layers: list[tuple[str, dict]], inference: Inference, fallbac
     take("authors", lambda: [])
     take("doc_type", lambda: infer_doc_type(values["title"], inference.head))
     take("script", lambda: infer_script(inference.head))
+    take("url", lambda: inference.url)
+    take("accessed", lambda: "")
     if values["year"] not in (None, ""):
         values["year"] = int(values["year"])
     else:
@@ -229,6 +246,30 @@ def resolve_layers(layers: list[tuple[str, dict]], inference: Inference, fallbac
     if isinstance(values["authors"], str):
         values["authors"] = [a for a in re.split(r"[,，、;；\s]+", values["authors"]) if a]
     return values, provenance
+
+
+def date_agreeing(date: str, stated_year, title: str) -> str:
+    """An inferred ``date`` if it agrees with the year the manifest or front matter states, else with the title's.
+
+    A curated year must be the date's year. A title's years (「2025年政府工作报告」, 「(2025—2027年)」)
+    bound it within a year either side, since a plan or a review is often dated the year before or after
+    the years it names. A date that disagrees was read off something else (a date the text mentions) and
+    is dropped: the year stands alone.
+    """
+    if not date:
+        return ""
+    year = int(date[:4])
+    if stated_year not in (None, ""):
+        return date if year == int(stated_year) else ""
+    named = [int(found) for found in _TITLE_YEAR.findall(to_simplified(title).translate(_FULL_WIDTH_DIGITS))]
+    if named and not min(named) - 1 <= year <= max(named) + 1:
+        return ""
+    return date
+
+
+def _is_estimate(basis) -> bool:
+    """A ``date_basis`` (as given by :func:`resolve_layers`'s ``given``) saying the date is a guess."""
+    return bool(basis) and bool(_ESTIMATED.search(str(basis[1])))
 
 
 def province_of(city: str) -> str:
@@ -247,9 +288,11 @@ class Inference:
         self._block: list[str] = []
         self._block_chars = 0
         self._labelled = ""
+        self._delivery: str | None = None
         self._date_line = ""
-        self._latest = ""
         self._city_cache: dict[str, tuple[str, str]] = {}
+        # The address the source names for itself (an HTML page's canonical link), if any.
+        self.url = ""
 
     def feed(self, line: str) -> None:
         self._block.append(line)
@@ -269,17 +312,15 @@ class Inference:
         if self._sample_chars < CITY_SAMPLE_CHARS:
             self._sample.append(block[:CITY_SAMPLE_CHARS - self._sample_chars])
             self._sample_chars += len(self._sample[-1])
+        if self._delivery is None:
+            match = _DELIVERY_LINE.search(block[:DELIVERY_LINE_CHARS])
+            self._delivery = _iso(match) if match else ""
         if not self._labelled:
             match = _LABELLED_DATE.search(block)
             self._labelled = _iso(match) if match else ""
         if not self._date_line:
             match = _DATE_LINE.search(block)
             self._date_line = _iso(match) if match else ""
-        for pattern in (_FULL_DATE, _ISO_DATE):
-            for match in pattern.finditer(block):
-                found = _iso(match)
-                if found > self._latest:
-                    self._latest = found
 
     @property
     def head(self) -> str:
@@ -296,9 +337,14 @@ class Inference:
         return self._city_cache[title]
 
     def date(self) -> str:
-        """成文/发布日期 if labelled, else a signature date on its own line, else the latest full date."""
+        """The date a text gives as its own: 成文/发布日期 or 时间 if labelled, else a speech's delivery line
+        under its title, else a date on a line of its own (a signature, a page's dateline).
+
+        A date merely mentioned in a sentence (「从2004年7月1日起」) is never the document's date:
+        without one of these, the date is left empty.
+        """
         self._flush()
-        return self._labelled or self._date_line or self._latest
+        return self._labelled or self._delivery or self._date_line
 
 
 # -- front matter --------------------------------------------------------------
@@ -315,6 +361,9 @@ _FRONT_MATTER_KEYS = {
     "authors": "authors", "author": "authors", "作者": "authors",
     "doc_type": "doc_type", "type": "doc_type", "类型": "doc_type", "文档类型": "doc_type",
     "script": "script",
+    "url": "url", "链接": "url", "网址": "url", "原文链接": "url", "source_url": "url",
+    "accessed": "accessed", "access_date": "accessed", "引用日期": "accessed", "访问日期": "accessed",
+    "date_basis": "date_basis", "日期依据": "date_basis",
 }
 
 
@@ -345,7 +394,12 @@ def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
     return fields
 
 
-_TEXT_FIELDS = ("title", "city", "province", "source", "doc_type", "script", "region_level")
+_TEXT_FIELDS = ("title", "city", "province", "source", "doc_type", "script", "region_level", "date_basis")
+# Other names a manifest may use for a field.
+_MANIFEST_ALIASES = {"access_date": "accessed", "引用日期": "accessed", "访问日期": "accessed", "链接": "url",
+                     "source_url": "url"}
+_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 _CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 _YEAR = re.compile(r"^(\d{4})(?:\s*年度?)?$")
@@ -363,10 +417,13 @@ def checked_values(raw: dict, where: str) -> tuple[dict, list[str]]:
     values: dict = {}
     notices: list[str] = []
     for name, value in raw.items():
+        name = _MANIFEST_ALIASES.get(name, name)
         if name in _TEXT_FIELDS:
             checked = _text_value(value)
-        elif name == "date":
+        elif name in ("date", "accessed"):
             checked = _date_value(value)
+        elif name == "url":
+            checked = _url_value(value)
         elif name == "year":
             checked = _year_value(value)
         elif name == "authors":
@@ -396,6 +453,19 @@ def _date_value(value) -> str | None:
     if not text:
         return ""
     return text if start and MIN_YEAR <= int(start.group(1)) <= MAX_YEAR else None
+
+
+def _url_value(value) -> str | None:
+    """An absolute http(s) address, as written (an empty value is no address)."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value if not value or is_url(value) else None
+
+
+def is_url(value: str) -> bool:
+    """An absolute http(s) address without spaces."""
+    return bool(_URL.match(value))
 
 
 def _year_value(value) -> int | None:

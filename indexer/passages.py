@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from indexer.cleaning import iter_clean_lines, split_lines
 from indexer.documents import Passage
 from indexer.similarity import MIN_CHARS, RecentNearDuplicates
-from indexer.sections import SectionTracker, classify, comparable, is_date_line, is_title_line
+from indexer.sections import SectionTracker, classified, comparable, is_title_line
 
 MAX_PASSAGE_CHARS = 400
 
@@ -41,10 +41,7 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     order = 0
     seen: set[int] = set()
     near = RecentNearDuplicates()
-    for raw in iter_clean_lines(lines):
-        if is_date_line(raw):
-            continue
-        line = classify(raw)
+    for line in classified(iter_clean_lines(lines)):
         if line.heading is not None:
             if is_title_line(line.heading.text, title):
                 tracker.leave_all()

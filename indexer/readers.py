@@ -31,6 +31,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from indexer.cleaning import split_lines
+from indexer.metadata import is_url
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
@@ -113,6 +114,8 @@ class Source:
         self.encoding = encoding
         self._text = text
         self.notes: list[str] = []
+        # The address the file names for itself (an HTML page's canonical link), if any.
+        self.url = ""
         # Characters the decoder could not map (U+FFFD) in the last complete read.
         self.replaced = 0
 
@@ -318,7 +321,25 @@ def read_html(path: Path) -> Source:
             main = f"# {title}\n\n{main}"
     source = Source(path, "html", text=main)
     source.notes.extend(notes)
+    source.url = canonical_url(html)
     return source
+
+
+def canonical_url(html: str) -> str:
+    """The page's own address: ``<link rel="canonical">``, else ``<meta property="og:url">`` (absolute only)."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception:  # noqa: BLE001 - lxml raises several types on broken input
+        return ""
+    for xpath in ('//link[contains(concat(" ", normalize-space(translate(@rel, "CANONICAL", "canonical")), " "),'
+                  ' " canonical ")]/@href', '//meta[@property="og:url" or @name="og:url"]/@content'):
+        for value in root.xpath(xpath):
+            value = value.strip()
+            if is_url(value):
+                return value
+    return ""
 
 
 def decode_html(data: bytes) -> str:

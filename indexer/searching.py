@@ -67,6 +67,9 @@ class Hit:
     reference: str
     # Near-identical passages elsewhere, folded into this hit: [{"doc_id", "order"}].
     duplicates: list[dict] = field(default_factory=list)
+    # The document's address ("" when it has none) and whether its date is a guess (shown as such).
+    url: str = ""
+    date_estimated: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -324,6 +327,7 @@ class SearchEngine:
             snippet=snippet(passage, needles),
             citation=citation(passage, meta, section), reference=gbt7714(meta),
             duplicates=[self._where(docnum) for docnum in candidate.duplicates],
+            url=meta.get("url", ""), date_estimated=bool(meta.get("date_estimated")),
         )
 
     def _where(self, docnum: int) -> dict:

@@ -16,7 +16,7 @@ import docx
 import pytest
 import rispy
 
-from indexer.export import attribution, export, references
+from indexer.export import attribution, export, references, shown_date
 
 # The RIS specification's tag line: two characters (a capital, then a capital or digit), two spaces, a dash, a space.
 RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - ")
@@ -86,7 +86,8 @@ def test_csv_export_has_a_row_per_passage_with_place_date_section_and_reference(
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [row["段落"] for row in rows] == [hit.passage for hit in hits]
     for row, hit in zip(rows, hits):
-        assert (row["地区"], row["日期"], row["章节"]) == (hit.city, hit.date, " › ".join(hit.section))
+        assert (row["地区"], row["日期"], row["章节"]) == (hit.city, shown_date(hit), " › ".join(hit.section))
+        assert row["日期"].endswith("（推定）") == hit.date_estimated, "a guessed date is shown as one"
         assert row["参考文献"] == hit.reference and row["出处"] == attribution(hit)
 
 

@@ -46,7 +46,10 @@ def test_title_under_a_cover_letter_salutation_and_none_in_a_bare_speech():
 @pytest.mark.parametrize("text, date", [
     ("某某通知\n成文日期：2025年5月28日\n……2025年12月1日起施行。", "2025-05-28"),  # labelled wins
     ("某某通知\n正文提到2026年1月1日起施行。\n青岛市民政局\n2025年5月28日\n", "2025-05-28"),  # signature line
-    ("回顾2023年3月1日和2024年11月5日的两次会议。", "2024-11-05"),  # the latest full date
+    ("回顾2023年3月1日和2024年11月5日的两次会议。", ""),  # dates merely mentioned are not the document's
+    ("某某报告\n——2017年3月5日在第十二届全国人民代表大会第五次会议上\n各位代表：", "2017-03-05"),  # delivery line
+    ("某某报告\n——2025年1月16日省长 李乐成在辽宁省第十四届人民代表大会第三次会议上的讲话\n正文。", "2025-01-16"),
+    ("2026年02月10日 07时41分 四川日报\n分享：\n各位代表：", "2026-02-10"),  # a page's dateline
     ("下载\n时间：2026-02-09\n——2026年2月3日在大会上", "2026-02-09"),  # a page's publication time
     ("没有日期的文本。", ""),
 ])
