@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.building import build_index
 from indexer.ingest import load
 from indexer.metadata import canonical_city, canonical_level, canonical_province
-from indexer.searching import open_engine
 from indexer.timespan import span
-from ingest_support import EXTRA_CORPUS, PROJECT_ROOT
+from ingest_support import EXTRA_CORPUS
 
 needs_collection = pytest.mark.skipif(not EXTRA_CORPUS.is_dir(), reason="../shared/extra-corpus is missing")
 PROVINCIAL_FOLDERS = ("provincial-2025-docx", "provincial-2026")
@@ -96,16 +94,9 @@ def test_bad_ranges_and_sorts_are_one_line_errors(cli):
 
 # -- the whole collection --------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def collection(tmp_path_factory):
-    """An index of the seed corpus and every folder of ../shared/extra-corpus, and the engine on it."""
-    if not EXTRA_CORPUS.is_dir():
-        pytest.skip("../shared/extra-corpus is missing")
-    index_dir = tmp_path_factory.mktemp("whole-collection") / "index"
-    build_index([PROJECT_ROOT / "corpus", EXTRA_CORPUS], index_dir)
-    engine = open_engine(index_dir)
-    yield engine, index_dir
-    engine.close()
+@pytest.fixture
+def collection(collection_engine, collection_index_dir):
+    return collection_engine, collection_index_dir
 
 
 @pytest.fixture
