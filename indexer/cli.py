@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="每行一个检索式，在一个进程里逐个检索；配合 --json 每行输出一个带 took_ms 的 JSON 对象")
     _filter_options(search)
     _sort_option(search)
+    search.add_argument("--group", choices=("passage", "document"), default="passage",
+                        help="passage：每个段落一条（默认）；document：每份文件只列最相关的段落，并注明本文件另有几段")
+    search.add_argument("--doc", dest="doc_ids", action="append", default=[], metavar="DOC_ID",
+                        help="只看该文件的段落（文件编号见 docs），可重复")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--json", action="store_true", help="输出 JSON")
@@ -229,6 +233,8 @@ def run_search(args) -> int:
         if hit.section:
             print("    " + " › ".join(hit.section))
         print("    " + _plain(hit.highlight))
+        if response.group == "document" and hit.document_matches > 1:
+            print(f"    （本文件另有 {hit.document_matches - 1} 段）")
     return 0
 
 
@@ -245,7 +251,8 @@ def _filters(args) -> dict:
     """The filters of a command's arguments, as the engine's keyword arguments (with ``sort`` where it takes one)."""
     filters = dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact,
                    provinces=args.province, date_from=args.date_from, date_to=args.date_to)
-    return filters | ({"sort": args.sort} if hasattr(args, "sort") else {})
+    optional = {name: getattr(args, name) for name in ("sort", "group", "doc_ids") if hasattr(args, name)}
+    return filters | optional
 
 
 def _print_json(data) -> None:

@@ -43,6 +43,8 @@ POOL_GROWTH = 4
 POOL_ROUNDS = 3
 FACET_COLUMNS = ("province", "city", "year", "doc_type")
 SORTS = ("relevance", "date")
+# "passage": every matching passage is a hit; "document": the best passage of each document is.
+GROUPS = ("passage", "document")
 # Figures: the most rows one call returns, and how far (in characters, same sentence) a figure may stand from a query word.
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -78,6 +80,9 @@ class Hit:
     level: str = ""
     province: str = ""
     county: str = ""
+    # How many of the matching passages (within the filters) are in this hit's document, this one
+    # included: grouped by document, the others are 「本文件另有 document_matches - 1 段」.
+    document_matches: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,6 +104,8 @@ class SearchResponse:
     documents_total: int = 0
     # The order of ``hits``: "relevance" or "date" (newest first, undated last).
     sort: str = "relevance"
+    # "passage", or "document": one hit per document (its best passage), paged over ``documents_total``.
+    group: str = "passage"
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -215,7 +222,7 @@ class SearchEngine:
             reader = searcher.reader()
             columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_COLUMNS}
             dates = FacetColumn.from_values(fastcolumns.column_values(reader, "date"))
-            document_codes = FacetColumn.from_values(fastcolumns.column_values(reader, "doc_id")).codes
+            document_column = FacetColumn.from_values(fastcolumns.column_values(reader, "doc_id"))
             documents = store.read_documents(generation)
         except BaseException:
             if arrays is not None:
@@ -223,7 +230,9 @@ class SearchEngine:
             searcher.close()
             raise
         self._columns, self._documents, self._meta = columns, documents, meta
-        self._time, self._document_codes = TimeColumns(columns["year"], dates), document_codes
+        self._time, self._document_column = TimeColumns(columns["year"], dates), document_column
+        self._document_codes = document_column.codes
+        self._document_code = {doc_id: code for code, doc_id in enumerate(document_column.values)}
         self._place_columns = None
         self.warnings = _compatibility_warnings(meta)
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
@@ -259,10 +268,15 @@ class SearchEngine:
 
     def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
                exact: bool = False, provinces=(), date_from=None, date_to=None,
-               sort: str = "relevance") -> SearchResponse:
+               sort: str = "relevance", group: str = "passage", doc_ids=()) -> SearchResponse:
         """Ranked passages for ``query`` within the selected provinces (全国: national documents), cities,
         years, types and the date range ``date_from``–``date_to`` (a year, year-month or date; either
         may be None); ``sort="date"`` orders them newest first, undated last.
+
+        ``group="document"`` gives one hit per document: its best passage (first tier, then BM25F score;
+        the passages then ranked as ``sort`` says), with ``document_matches`` telling how many of its
+        passages match; ``offset`` and ``limit`` then count documents. ``doc_ids`` keeps the passages of
+        those documents only (to open a grouped document's other passages); facets honour it.
 
         Raises :class:`QueryError` (with a message for the reader) when the
         query has nothing to search for, or a filter or the sort cannot be understood.
@@ -273,6 +287,8 @@ class SearchEngine:
         offset = max(0, int(offset))
         if sort not in SORTS:
             raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
+        if group not in GROUPS:
+            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
         selections = _selections(cities, years, doc_types, provinces)
         date_range = bounds(date_from, date_to)
         compiled = compile_query(parsed, expand=not exact)
@@ -283,16 +299,34 @@ class SearchEngine:
             relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
-            facets, selected = self._facet_counts(_union(tiers), selections, date_range)
+            matching = _union(tiers)
+            if doc_ids:
+                matching = matching & self._document_column.passing(set(doc_ids))
+            facets, selected = self._facet_counts(matching, selections, date_range)
+            per_document = np.bincount(self._document_column.codes[selected], minlength=len(self._document_column.values))
+            shown = self._best_of_each_document(tiers, selected) if group == "document" else selected
             if sort == "date":
-                hits = self._dated_hits(tiers, compiled, selected, limit, offset)
+                hits = self._dated_hits(tiers, compiled, shown, limit, offset)
             else:
-                hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
-            documents_total = self._documents_in(selected)
+                hits = self._ranked_hits(tiers, compiled, shown, limit, offset)
+            for hit in hits:
+                hit.document_matches = int(per_document[self._document_code[hit.doc_id]])
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=int(np.count_nonzero(selected)), facets=facets, hits=hits, notices=notices,
                               expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2),
-                              documents_total=documents_total, sort=sort)
+                              documents_total=int(np.count_nonzero(per_document)), sort=sort, group=group)
+
+    def _best_of_each_document(self, tiers, selected: np.ndarray) -> np.ndarray:
+        """Mask of each document's best passage among ``selected``: its first tier, then its BM25F score."""
+        docnums = np.flatnonzero(selected)
+        best = np.zeros_like(selected)
+        if not len(docnums):
+            return best
+        tier_of, scores = _tier_and_score(tiers, docnums)
+        order = np.lexsort((docnums, -scores, tier_of))
+        _, first = np.unique(self._document_codes[docnums[order]], return_index=True)
+        best[docnums[order[first]]] = True
+        return best
 
     def _facet_counts(self, matching: np.ndarray, selections: dict[str, set], date_range: tuple[int, int] | None,
                       ) -> tuple[dict[str, list[dict]], np.ndarray]:
@@ -302,23 +336,13 @@ class SearchEngine:
         facets["decade"] = decade_buckets(facets["year"])
         return facets, selected
 
-    def _documents_in(self, mask: np.ndarray) -> int:
-        """How many distinct documents the passages in ``mask`` come from."""
-        codes = self._document_codes[mask]
-        return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
-
     def _dated_hits(self, tiers, compiled: CompiledQuery, selected: np.ndarray, limit: int, offset: int) -> list[Hit]:
         """Newest first (a document's date, else its year; undated last); within a date, by relevance
         (tier, then BM25F score); near-duplicates folded into the newest copy."""
         if limit == 0 or not selected.any():
             return []
         docnums = np.flatnonzero(selected)
-        tier_of = np.zeros(len(docnums), dtype=np.int64)
-        scores = np.zeros(len(docnums))
-        for number, (_, matches) in enumerate(tiers):
-            inside = matches.mask[docnums]
-            tier_of[inside & (tier_of == 0)] = number + 1
-            scores += matches.scores[docnums] * inside
+        tier_of, scores = _tier_and_score(tiers, docnums)
         keys = self._time.sort_key[docnums]
         wanted = offset + limit
         folder = DuplicateFolder()
@@ -409,14 +433,29 @@ class SearchEngine:
 
         Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
         """
+        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
+                                       region="city")
+        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+
+    def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                           date_from=None, date_to=None, region: str = "province") -> list[dict]:
+        """The passages :meth:`search` would count (every filter applied), by region and year: for charts of
+        matches per year (sum over regions) and per region (sum over years).
+
+        ``region``: "province" (全国 for national documents) or "city". Returns
+        ``[{"region", "year", "count"}, …]`` for the pairs that occur; a passage without a city (a national
+        or provincial document) has region "" when ``region="city"``, a year of 0 when undated.
+        """
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
         compiled = compile_query(parse_query(query), expand=not exact)
+        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
         with self._lock:
             self._refresh()
-            _, selected = self._facet_counts(_union(self._tiers(compiled)), _selections(cities, years, doc_types, provinces),
-                                             bounds(date_from, date_to))
-            counts = cross_counts(self._columns["city"], self._columns["year"], selected)
-        return [{"city": city, "year": year, "count": count}
-                for (city, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
+            counts = cross_counts(self._columns[region], self._columns["year"], selected)
+        return [{"region": place or "", "year": year, "count": count}
+                for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
 
     def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
                     date_from=None, date_to=None) -> list[dict]:
@@ -585,6 +624,17 @@ def decade_buckets(year_buckets: list[dict]) -> list[dict]:
         decade["selected"] = decade["selected"] and bucket["selected"]
     return [{"value": value, "count": d["count"], "selected": d["selected"]}
             for value, d in sorted(decades.items(), reverse=True)]
+
+
+def _tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
+    tier_of = np.zeros(len(docnums), dtype=np.int64)
+    scores = np.zeros(len(docnums))
+    for number, (_, matches) in enumerate(tiers):
+        inside = matches.mask[docnums] & (tier_of == 0)
+        tier_of[inside] = number + 1
+        scores += matches.scores[docnums] * inside
+    return tier_of, scores
 
 
 def _union(tiers: list[tuple[wq.Query, Matches]]) -> np.ndarray:

@@ -193,3 +193,52 @@ def test_documents_total_counts_distinct_documents_and_decades_sum_the_years(sea
     decades = {b["value"]: b["count"] for b in data["facets"]["decade"]}
     for decade, count in decades.items():
         assert count == sum(b["count"] for b in data["facets"]["year"] if b["value"] // 10 * 10 == decade)
+
+
+@needs_collection
+def test_grouped_by_document_one_hit_per_document_with_its_other_matches(collection):
+    engine, _ = collection
+    grouped = engine.search("社会救助", group="document", limit=100)
+    passages = engine.search("社会救助", limit=0)
+    assert grouped.group == "document" and grouped.total == passages.total
+    assert grouped.documents_total == passages.documents_total
+    doc_ids = [h.doc_id for h in grouped.hits]
+    assert len(doc_ids) == len(set(doc_ids))
+    folded = {d["doc_id"] for h in grouped.hits for d in h.duplicates} - set(doc_ids)
+    assert len(doc_ids) + len(folded) == grouped.documents_total  # every document: shown, or a reprint folded in
+    assert any(h.document_matches > 1 for h in grouped.hits)
+    for hit in grouped.hits[:10]:
+        own = engine.search("社会救助", doc_ids=[hit.doc_id], limit=100)
+        assert own.total == hit.document_matches and own.documents_total == 1
+        assert {h.doc_id for h in own.hits} == {hit.doc_id}
+        assert (hit.doc_id, hit.order) in {(h.doc_id, h.order) for h in own.hits}
+    dated = engine.search("社会救助", group="document", sort="date", limit=100)
+    assert {h.doc_id for h in dated.hits} == set(doc_ids)
+    assert [_key(h.to_dict()) for h in dated.hits] == sorted((_key(h.to_dict()) for h in dated.hits), reverse=True)
+
+
+@needs_collection
+def test_region_year_counts_add_up_to_the_facets(collection):
+    engine, _ = collection
+    response = engine.search("最低生活保障", limit=0)
+    rows = engine.region_year_counts("最低生活保障")
+    per_region, per_year = {}, {}
+    for row in rows:
+        per_region[row["region"]] = per_region.get(row["region"], 0) + row["count"]
+        per_year[row["year"]] = per_year.get(row["year"], 0) + row["count"]
+    assert per_region == {b["value"]: b["count"] for b in response.facets["province"]}
+    assert {y: c for y, c in per_year.items() if y} == {b["value"]: b["count"] for b in response.facets["year"]}
+    shandong = engine.region_year_counts("最低生活保障", provinces=["山东"], region="city")
+    assert {row["region"] for row in shandong} >= {"青岛", ""}
+    assert sum(row["count"] for row in shandong) == engine.search("最低生活保障", provinces=["山东省"], limit=0).total
+
+
+def test_grouping_on_the_seed_corpus_and_its_cli(engine, cli):
+    grouped = engine.search("养老服务", group="document", limit=100)
+    assert len({h.doc_id for h in grouped.hits}) == len(grouped.hits) <= grouped.documents_total
+    assert sum(h.document_matches for h in grouped.hits) <= grouped.total
+    data = cli("search", "养老服务", "--group", "document", "--json").json()
+    assert data["group"] == "document" and data["hits"][0]["document_matches"] >= 1
+    text = cli("search", "养老服务", "--group", "document").out
+    assert "本文件另有" in text
+    assert cli("search", "养老", "--group", "section").code == 2
