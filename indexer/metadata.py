@@ -347,12 +347,29 @@ def canonical_level(value) -> str:
 def place_values(values: dict, provenance: dict, layers: list[tuple[str, dict]]) -> None:
     """Canonical ``city``, ``province``, ``county`` and the document's ``level`` (全国/省级/市级/县级), in place.
 
-    A city implies its province; a municipality (北京, 上海…) is a province. The level is the curated
-    ``region_level`` when given, else the narrowest place known; a document naming no place is national
-    when its title or issuing office is a national one (国务院, 民政部…), else its level stays unknown ("").
+    A district or county implies its city (崂山区 → 青岛), a city its province; a municipality (北京, 上海…)
+    is a province. A county not given is the one of the city's districts the title names. The level is
+    the curated ``region_level`` when given, else the narrowest place known; a document naming no place is
+    national when its title or issuing office is a national one (国务院, 民政部…), else its level stays
+    unknown ("").
     """
     city = canonical_city(values.get("city", ""))
     province = canonical_province(values.get("province", ""))
+    county = to_simplified(next((_text_value(curated["county"]) or "" for _, curated in layers
+                                 if curated.get("county")), "").strip())
+    provenance["county"] = next((source for source, curated in layers if curated.get("county")), "missing")
+    if county and not city:
+        city = next((place.city for place in places() if county in place.names[1:]), "")
+        if city:
+            provenance["city"] = "inferred"
+    curated_level = next((canonical_level(curated.get("region_level")) for _, curated in layers
+                          if canonical_level(curated.get("region_level"))), "")
+    if city and not county and curated_level in ("", "县级"):
+        title = to_simplified(str(values.get("title") or ""))
+        county = next((district for place in places() if place.city == city
+                       for district in place.names[1:] if district in title), "")
+        if county:
+            provenance["county"] = "inferred"
     if city in PROVINCIAL_CITIES:
         province = province or canonical_province(city)
         city = ""
@@ -360,12 +377,7 @@ def place_values(values: dict, provenance: dict, layers: list[tuple[str, dict]])
         province = province_of(city)
         if province:
             provenance["province"] = "inferred"
-    values["city"], values["province"] = city, province
-    curated_level = next((canonical_level(curated.get("region_level")) for _, curated in layers
-                          if canonical_level(curated.get("region_level"))), "")
-    county = next((_text_value(curated["county"]) or "" for _, curated in layers if curated.get("county")), "")
-    values["county"] = to_simplified(county)
-    provenance["county"] = next((source for source, curated in layers if curated.get("county")), "missing")
+    values["city"], values["province"], values["county"] = city, province, county
     if curated_level:
         level, provenance["level"] = curated_level, next(
             source for source, curated in layers if canonical_level(curated.get("region_level")))

@@ -242,3 +242,13 @@ def test_grouping_on_the_seed_corpus_and_its_cli(engine, cli):
     text = cli("search", "养老服务", "--group", "document").out
     assert "本文件另有" in text
     assert cli("search", "养老", "--group", "section").code == 2
+
+
+def test_a_district_implies_its_city_and_a_title_names_the_county(tmp_path):
+    alone = _front_matter_document(tmp_path, "title: 养老服务方案\ncounty: 崂山区")
+    assert (alone.county, alone.city, alone.province, alone.level) == ("崂山区", "青岛", "山东省", "县级")
+    assert alone.provenance["city"] == "inferred"
+    titled = _front_matter_document(tmp_path, "title: 青岛市崂山区养老服务设施布局规划\ncity: 青岛")
+    assert (titled.county, titled.level, titled.provenance["county"]) == ("崂山区", "县级", "inferred")
+    municipal = _front_matter_document(tmp_path, "title: 养老服务方案\ncity: 青岛\nlevel: municipal")
+    assert (municipal.county, municipal.level) == ("", "市级")
