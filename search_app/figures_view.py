@@ -12,7 +12,7 @@ import streamlit as st
 
 from indexer.searching import FigureRow, SearchEngine
 from search_app.chart import FONT
-from search_app.components import context_html, esc
+from search_app.components import context_html, esc, markup, md
 from search_app.state import SearchState
 
 PASSAGES_TAB, FIGURES_TAB, YEARS_TAB = "段落", "数字", "历年"
@@ -27,7 +27,8 @@ COLUMNS = {
     "place": "地区", "level": "级别", "year": "年份", "phrase": "所在语句", "title": "文件", "date": "日期",
     "section": "章节", "doc_id": "文档编号", "order": "段落序号", "passage": "段落原文",
 }
-SHOWN = ["measure", "figure", "value", "unit", "rate", "place", "level", "year", "phrase", "title"]
+# Place, figure and year first: on a phone the first columns are all a reader sees without scrolling sideways.
+SHOWN = ["place", "figure", "year", "measure", "rate", "value", "unit", "level", "phrase", "title"]
 
 
 def tabs():
@@ -117,17 +118,17 @@ def measure_chart(frame: pd.DataFrame, group: str) -> None:
             x=alt.X("年份:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=label),
             color=alt.Color("地区:N", title="地区"), tooltip=tooltip).properties(height=300)
     st.altair_chart(chart.configure(font=FONT), width="stretch")
-    st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；悬停看原句，点选下表一行看段落。")
+    st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；点图中的点可看原句，点选下表一行看段落。")
 
 
 def passage_card(engine: SearchEngine, row, query: str) -> None:
     """The picked figure's passage with its neighbours, as on the results' cards."""
     with st.container(border=True):
         meta = " · ".join(esc(part) for part in (row["place"], row["date"]) if part)
-        st.markdown(f'<div class="hit-title">{esc(row["title"])}</div><div class="hit-meta">{meta}</div>'
-                    f'<div class="hit-section">{esc(row["section"])}</div>', unsafe_allow_html=True)
+        markup(f'<div class="hit-title">{esc(row["title"])}</div><div class="hit-meta">{meta}</div>'
+               f'<div class="hit-section">{esc(row["section"])}</div>')
         passages = engine.passages(row["doc_id"], query, around=int(row["order"]), window=1)
-        st.markdown(f"<div>{context_html(passages)}</div>", unsafe_allow_html=True)
+        markup(f"<div>{context_html(passages)}</div>")
 
 
 # -- years --------------------------------------------------------------------------
@@ -138,20 +139,25 @@ def years_panel(engine: SearchEngine, search: SearchState) -> None:
     if not rows:
         st.info("所选范围内的文档都没有注明年份。", icon=":material/info:")
         return
-    st.markdown(f"**各年份文档提到「{esc(search.query)}」的频度**（每千个段落中的匹配段落数）")
+    st.markdown(f"**各年份文档提到「{md(search.query)}」的频度**（每千个段落中的匹配段落数）")
     data = pd.DataFrame(rows).rename(columns={"year": "年份", "matching": "匹配段落", "passages": "段落总数",
                                               "per_thousand": "每千段落"})
     data["from"], data["to"] = data["年份"] - 0.4, data["年份"] + 0.4  # a year's bar, gaps where no documents
-    chart = alt.Chart(data).mark_bar(color="#2f6f9f").encode(
-        x=alt.X("from:Q", title=None, axis=alt.Axis(format="d"), scale=alt.Scale(zero=False)), x2="to:Q",
-        y=alt.Y("每千段落:Q", title="每千段落"), y2=alt.datum(0),
-        tooltip=["年份:Q", "匹配段落:Q", "段落总数:Q", "每千段落:Q"],
-    )
+    earliest, latest = int(data["年份"].min()), int(data["年份"].max())
+    x = alt.X("from:Q", title=None, axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(domain=[earliest - 1, latest + 1], nice=False, zero=False))
+    tooltip = ["年份:Q", "匹配段落:Q", "段落总数:Q", "每千段落:Q"]
+    bars = alt.Chart(data).mark_bar(color="#2f6f9f").encode(x=x, x2="to:Q", y=alt.Y("每千段落:Q", title="每千段落"),
+                                                            y2=alt.datum(0), tooltip=tooltip)
+    # Years whose documents never speak of it: a grey mark on the axis, so "not spoken of" differs from "no documents".
+    silent = alt.Chart(data[data["匹配段落"] == 0]).mark_tick(color="#9aa3ad", thickness=2, size=8).encode(
+        x=alt.X("年份:Q"), y=alt.datum(0), tooltip=tooltip)
+    chart = alt.layer(bars, silent)
     st.altair_chart(chart.properties(height=300).configure(font=FONT), width="stretch")
     spoken = [row for row in rows if row["matching"]]
     first = f"最早见于 {spoken[0]['year']} 年的文档；" if spoken else ""
-    st.caption(f"{first}所选范围内 {len(rows)} 个年份有文档，其中 {len(spoken)} 个年份提到；没有柱的年份是没有文档或没有提到。"
-               "柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000（各年文档多少不一，故按千段落折算），悬停看段落数。")
+    st.caption(f"{first}所选范围内 {len(rows)} 个年份有文档，其中 {len(spoken)} 个年份提到；灰色短线是有文档但没有提到的年份，空白是没有文档的年份。"
+               "柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000（各年文档多少不一，故按千段落折算），点柱子可看段落数。")
 
 
 def _filters(search: SearchState) -> dict:
