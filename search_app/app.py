@@ -110,11 +110,7 @@ def main() -> None:
                 if state.requested(state.SCROLL_KEY):
                     components.scroll_to_rank(search.offset + 1, time.time_ns())
             with side:
-                st.markdown("**匹配段落：城市 × 年份**")
-                heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
-                if heatmap is not None:
-                    st.altair_chart(heatmap, width="stretch")
-                st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+                components.result_charts(engine.city_year_counts(search.query, **selections))
 
 
 try:

@@ -11,6 +11,7 @@ import html
 import json
 import math
 import re
+from functools import partial
 
 import streamlit as st
 
@@ -52,9 +53,11 @@ CSS = """
   padding: .15rem .65rem; font-size: .85rem; line-height: 1.6; cursor: pointer; white-space: nowrap;}
 .copy-btn:hover, .copy-btn:focus-visible {background: #f3f8ff; border-color: #2f6f9f;}
 .ref-text {font-size: .88rem; line-height: 1.6; color: #44516a; margin-bottom: .5rem; overflow-wrap: anywhere;}
+.filters-btn {display: none;}
 @media (max-width: 640px) {
   .hit-body {flex-direction: column; gap: .3rem;}
   .copy-btn {align-self: flex-end;}
+  .filters-btn {display: inline-block; margin-left: .5rem;}
 }
 </style>
 """
@@ -66,6 +69,12 @@ COPY_SCRIPT = """
 if (!window.policySearchCopy) {
   window.policySearchCopy = true;
   document.addEventListener("click", async (event) => {
+    const filters = event.target.closest && event.target.closest(".filters-btn");
+    if (filters) {
+      const open = document.querySelector('[data-testid="stExpandSidebarButton"]');
+      if (open) open.click();
+      return;
+    }
     const button = event.target.closest && event.target.closest(".copy-btn");
     if (!button) return;
     const text = button.dataset.copy || "";
@@ -346,6 +355,8 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         text += f" · 第 {search.page} / {pages} 页"
     if response.relaxed:
         text += " · 含只匹配部分检索词的结果"
+    # On a phone the sidebar is folded away: a visible way to open the filters beside the count.
+    text += '<button type="button" class="copy-btn filters-btn">筛选</button>'
     markup(f'<div class="summary">{text}</div>')
     if response.expansions:
         left, right = st.columns([4, 1], vertical_alignment="center")
@@ -469,6 +480,29 @@ def context_html(passages: list[ContextPassage]) -> str:
         css = "ctx ctx-hit" if p.is_hit else "ctx"
         parts.append(f'<div class="{css}">{head}{label}<div class="ctx-passage">{_lines(p.highlight)}</div></div>')
     return "".join(parts)
+
+
+def result_charts(rows: list[dict]) -> None:
+    """Beside the results: where and when the matches are. A city × year heat map while it is small;
+    past that, matches per year as bars and per place as a ranked bar chart. Clicking a bar filters."""
+    if chart.fits_heatmap(rows):
+        st.markdown("**匹配段落：城市 × 年份**")
+        heatmap = chart.city_year_heatmap(rows, "段落数")
+        if heatmap is not None:
+            st.altair_chart(heatmap, width="stretch")
+        st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+        return
+    years = chart.year_bars(rows, "段落数")
+    if years is not None:
+        st.markdown("**匹配段落：各年份**")
+        st.altair_chart(years, width="stretch", key="chart:year", selection_mode="pick",
+                        on_select=partial(state.on_chart_pick, "chart:year", "year", "年份"))
+    places = chart.place_bars(rows, "段落数")
+    if places is not None:
+        st.markdown("**匹配段落：各地区**（前 15 个）")
+        st.altair_chart(places, width="stretch", key="chart:city", selection_mode="pick",
+                        on_select=partial(state.on_chart_pick, "chart:city", "city", "地区"))
+    st.caption("当前结果（含筛选）中的匹配段落数；点一根柱即按该年份或地区筛选，再点筛选栏可取消。")
 
 
 def pager(total: int, search: SearchState) -> None:

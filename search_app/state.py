@@ -201,6 +201,19 @@ def on_facet_toggled(facet: str, value) -> None:
     _request(CLOSE_SIDEBAR_KEY)
 
 
+def on_chart_pick(key: str, facet: str, field: str) -> None:
+    """A bar clicked in a chart beside the results: select that year or place (once; the sidebar unselects)."""
+    from search_app.chart import UNKNOWN_CITY, picked
+
+    value = picked(st.session_state.get(key), field)
+    if value is None or value == UNKNOWN_CITY:
+        return
+    search = current()
+    value = int(value) if facet == "year" else str(value)
+    if value not in search.selections()[facet]:
+        navigate(search.toggled(facet, value))
+
+
 def on_clear_filters() -> None:
     navigate(current().without_filters())
     _request(CLOSE_SIDEBAR_KEY)

@@ -562,3 +562,20 @@ def test_a_query_longer_than_the_engine_uses_is_kept_and_the_cut_is_said(open_ap
     again = open_app(q=query)
     assert at.text_input(key="query_input").value == again.text_input(key="query_input").value == query
     assert any("检索词过长" in i.value.replace("\\", "") for i in again.info)
+
+
+def test_charts_beside_the_results_stay_legible_at_32_places_and_70_years():
+    from search_app import chart
+
+    rows = [{"city": f"地区{place:02d}", "year": 1955 + year, "count": 1 + (place * year) % 5}
+            for place in range(32) for year in range(70)]
+    assert not chart.fits_heatmap(rows), "past 6 places or 12 years the heat map gives way to bars"
+    years = chart.year_bars(rows, "段落数").to_dict()
+    assert len(years["data"]["values"]) == 70 and years["encoding"]["x"]["axis"]["labelOverlap"] is True
+    places = chart.place_bars(rows, "段落数").to_dict()
+    ranked = [row["段落数"] for row in places["data"]["values"]]
+    assert len(ranked) == chart.TOP_PLACES and ranked == sorted(ranked, reverse=True)
+    small = [{"city": "青岛", "year": 2025, "count": 3}, {"city": "烟台", "year": 2024, "count": 1}]
+    assert chart.fits_heatmap(small)
+    assert chart.picked({"selection": {"pick": [{"年份": 1990}]}}, "年份") == 1990
+    assert chart.picked({"selection": {"pick": []}}, "年份") is None

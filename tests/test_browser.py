@@ -426,7 +426,9 @@ def test_a_phone_sets_a_filter_and_reads_the_results(browser, app_url):
         page.goto(f"{app_url}/?q={quote('低保')}")
         wait_for_results(page)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        open_filters = page.locator(".summary .filters-btn")
+        expect(open_filters).to_be_visible()  # a visible 筛选 button beside the count, not only the corner icon
+        open_filters.click()
         page.wait_for_function(
             "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'false'", timeout=WAIT)
         facet(page, "烟台").locator("label").click()
