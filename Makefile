@@ -5,7 +5,7 @@ PYTHON ?= python3
 APP := search_app/app.py
 INDEX_DIR ?= $(if $(POLICY_SEARCH_INDEX),$(POLICY_SEARCH_INDEX),index)
 
-.PHONY: run test index bench
+.PHONY: run test index bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/policy-search bench --baseline --out benchmarks/results
+
+# 30 concurrent readers (Chromium tabs) × 3 searches against one app on loopback; not part of `make test`.
+load: $(VENV)/.installed-test index
+	$(BIN)/python benchmarks/load.py --index-dir "$(INDEX_DIR)" --readers 30 --searches 3 --out benchmarks/results
