@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 from whoosh import index as whoosh_index
 
-from indexer import store
+from indexer import safepickle, store  # safepickle: every pickle read from an index is restricted
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema

@@ -8,6 +8,7 @@ one passage.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -39,7 +40,7 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     """
     tracker = SectionTracker()
     order = 0
-    seen: set[int] = set()
+    seen: set[bytes] = set()
     near = RecentNearDuplicates()
     for line in classified(iter_clean_lines(lines)):
         if line.heading is not None:
@@ -53,9 +54,10 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
             continue
         body = strip_markdown(line.body)
         key = comparable(body)
-        if not key or hash(key) in seen or (line.heading is None and is_title_line(body, title)):
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # stable across processes
+        if not key or digest in seen or (line.heading is None and is_title_line(body, title)):
             continue
-        seen.add(hash(key))
+        seen.add(digest)
         if len(key) >= MIN_CHARS and near.seen(key):
             continue
         for piece in split_long(body):
