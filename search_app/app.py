@@ -6,7 +6,9 @@ every search decision is the engine's (``indexer.searching``).
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +16,7 @@ import streamlit as st
 # `streamlit run` puts this file's folder on sys.path; the project root is needed for `search_app.*`.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import search_app.preload  # noqa: E402,F401  (first: every import done once, before this run goes on)
 from indexer.query import QueryError  # noqa: E402
 from indexer.searching import PassageMissing  # noqa: E402
 from indexer.store import IndexMissing  # noqa: E402
@@ -21,74 +24,90 @@ from search_app import chart, components, figures_view, selection, state  # noqa
 from search_app.engine import get_engine  # noqa: E402
 from search_app.state import PAGE_SIZE  # noqa: E402
 
-search = state.current()
-title = " · ".join(part for part in ("相似段落" if search.similar else "", search.query, "民政政策检索") if part)
-st.set_page_config(page_title=title, page_icon=":material/search:", layout="wide")
-components.inject_css()
-state.sync_widgets(search)
-components.header()
-components.search_box()
+log = logging.getLogger("search_app")
 
-try:
-    engine = get_engine()
-except IndexMissing as missing:
-    components.index_missing(missing)
-    st.stop()
 
-for warning in engine.warnings:
-    st.warning(warning)
-selection.panel(engine)
+def main() -> None:
+    search = state.current()
+    title = " · ".join(part for part in ("相似段落" if search.similar else "", search.query, "民政政策检索") if part)
+    st.set_page_config(page_title=title, page_icon=":material/search:", layout="wide")
+    components.inject_css()
+    if state.requested(state.CLOSE_SIDEBAR_KEY):
+        components.close_sidebar_on_phones(time.time_ns())
+    state.sync_widgets(search)
+    components.header()
+    components.search_box()
 
-if search.similar:
     try:
-        similar = engine.similar(*search.similar)
-    except PassageMissing as missing:
-        components.similar_missing(missing)
+        engine = get_engine()
+    except IndexMissing as missing:
+        components.index_missing(missing)
         st.stop()
-    components.similar_view(engine, similar, search)
-    st.stop()
 
-if not search.query:
-    components.sidebar_hint()
-    components.overview(engine)
-    st.stop()
+    for warning in engine.warnings:
+        st.warning(components.md(warning))
+    selection.panel(engine)
 
-selections = dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
-try:
-    response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
-    while not response.hits and search.page > 1 and response.total:
-        # A page past the end (an old link; fewer results now): show the last page that has results.
-        search = search.on_page(min(search.page - 1, components.page_count(response.total)))
-        st.session_state[state.PAGE_KEY] = search.page
+    if search.similar:
+        try:
+            similar = engine.similar(*search.similar)
+        except PassageMissing as missing:
+            components.similar_missing(missing)
+            st.stop()
+        components.similar_view(engine, similar, search)
+        st.stop()
+
+    if not search.query:
+        components.sidebar_hint()
+        components.overview(engine)
+        st.stop()
+
+    selections = dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
+    try:
         response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
-except QueryError as error:
-    components.sidebar_hint(with_syntax=False)
-    components.query_error(error)
-    st.stop()
+        while not response.hits and search.page > 1 and response.total:
+            # A page past the end (an old link; fewer results now): show the last page that has results.
+            search = search.on_page(min(search.page - 1, components.page_count(response.total)))
+            st.session_state[state.PAGE_KEY] = search.page
+            response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
+    except QueryError as error:
+        components.sidebar_hint(with_syntax=False)
+        components.query_error(error)
+        st.stop()
 
-components.facets_sidebar(response, search)
-if not response.total:
-    components.no_results(engine, search)
-    st.stop()
+    components.facets_sidebar(response, search)
+    if not response.total:
+        components.no_results(engine, search, response)
+        st.stop()
 
-passages_tab, figures_tab, years_tab = figures_view.tabs()
-if figures_tab.open:
-    with figures_tab:
-        figures_view.figures_panel(engine, search)
-if years_tab.open:
-    with years_tab:
-        figures_view.years_panel(engine, search)
-if passages_tab.open:
-    with passages_tab:
-        results, side = st.columns([2.4, 1], gap="large")
-        with results:
-            components.summary(response, search)
-            for hit in response.hits:
-                components.result_card(engine, hit, search.query)
-            components.pager(response.total, search)
-        with side:
-            st.markdown("**匹配段落：城市 × 年份**")
-            heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
-            if heatmap is not None:
-                st.altair_chart(heatmap, width="stretch")
-            st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+    passages_tab, figures_tab, years_tab = figures_view.tabs()
+    if figures_tab.open:
+        with figures_tab:
+            figures_view.figures_panel(engine, search)
+    if years_tab.open:
+        with years_tab:
+            figures_view.years_panel(engine, search)
+    if passages_tab.open:
+        with passages_tab:
+            results, side = st.columns([2.4, 1], gap="large")
+            with results:
+                components.summary(response, search)
+                for hit in response.hits:
+                    components.result_card(engine, hit, search.query)
+                components.pager(response.total, search)
+                if state.requested(state.SCROLL_KEY):
+                    components.scroll_to_rank(search.offset + 1, time.time_ns())
+            with side:
+                st.markdown("**匹配段落：城市 × 年份**")
+                heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
+                if heatmap is not None:
+                    st.altair_chart(heatmap, width="stretch")
+                st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+
+
+try:
+    main()
+except Exception:  # never a traceback in front of a reader; Streamlit's stop and rerun are not Exceptions
+    log.exception("search_app: unexpected error")
+    st.error("页面出错了，已记录在服务器日志中。请刷新页面重试；如果仍然出错，请换一个检索词或清除筛选条件。",
+             icon=":material/error:")

@@ -42,19 +42,83 @@ CSS = """
 .ctx-label {color: #2f6f9f; font-size: .78rem; font-weight: 600;}
 .doc-view {max-height: 62vh; overflow-y: auto; padding-right: .4rem;}
 .summary {color: #44516a; margin: .2rem 0 .6rem 0;}
-[data-testid="stCode"] pre, [data-testid="stCode"] code {font-family: inherit !important; font-size: .86rem; line-height: 1.6; color: #44516a;}
+.hit {scroll-margin-top: 4.5rem;}
+.hit-body {display: flex; gap: .75rem; align-items: flex-start;}
+.hit-body .hit-passage {flex: 1 1 auto; min-width: 0;}
+.copy-btn {flex: none; border: 1px solid #c9d3e3; background: #fff; color: #2f6f9f; border-radius: .5rem;
+  padding: .15rem .65rem; font-size: .85rem; line-height: 1.6; cursor: pointer; white-space: nowrap;}
+.copy-btn:hover, .copy-btn:focus-visible {background: #f3f8ff; border-color: #2f6f9f;}
+.ref-text {font-size: .88rem; line-height: 1.6; color: #44516a; margin-bottom: .5rem; overflow-wrap: anywhere;}
+@media (max-width: 640px) {
+  .hit-body {flex-direction: column; gap: .3rem;}
+  .copy-btn {align-self: flex-end;}
+}
 </style>
+"""
+
+# One click listener for every copy button on the page (attached once per page, whatever reruns draw).
+# The clipboard API needs a secure context (https or localhost); elsewhere the old execCommand path copies.
+COPY_SCRIPT = """
+<script>
+if (!window.policySearchCopy) {
+  window.policySearchCopy = true;
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest && event.target.closest(".copy-btn");
+    if (!button) return;
+    const text = button.dataset.copy || "";
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      copied = true;
+    } catch (error) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { copied = document.execCommand("copy"); } catch (ignored) {}
+      area.remove();
+    }
+    button.dataset.label = button.dataset.label || button.textContent;
+    button.textContent = copied ? "已复制" : "未能复制，请选中文字后复制";
+    clearTimeout(button.policySearchTimer);
+    button.policySearchTimer = setTimeout(() => { button.textContent = button.dataset.label; }, 1800);
+  });
+}
+</script>
 """
 
 
 def esc(value) -> str:
-    """Text for HTML: every character that could open markup escaped."""
-    return html.escape(str(value if value is not None else ""), quote=True)
+    """Text for HTML inside Markdown: markup escaped, and on one line.
+
+    A line break in a title or a place could end the HTML block it sits in (a
+    blank line does), and Markdown would then act on the rest: links, images a
+    browser fetches, formulas. Every run of white space holding a line break is
+    one space here, so a value never leaves its element.
+    """
+    return html.escape(_one_line(value), quote=True)
 
 
 def md(value) -> str:
-    """Text for a Markdown label: the characters Markdown would act on escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", str(value))
+    """Text for Markdown (labels, captions, notices): on one line, every character Markdown acts on escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=@%^\"'])", r"\\\1", _one_line(value))
+
+
+def html_block(text: str) -> str:
+    """A block for ``st.markdown(..., unsafe_allow_html=True)``: no line break at all, so it is one HTML block."""
+    return re.sub(r"[\r\n]+", " ", text)
+
+
+def markup(html_text: str) -> None:
+    """Draw escaped HTML (see the module's note) as one HTML block, never as Markdown."""
+    st.markdown(html_block(html_text), unsafe_allow_html=True)
+
+
+def _one_line(value) -> str:
+    return re.sub(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]\s*", " ", str(value if value is not None else ""))
 
 
 def year_label(year) -> str:
@@ -63,6 +127,38 @@ def year_label(year) -> str:
 
 def inject_css() -> None:
     st.html(CSS)
+    st.html(COPY_SCRIPT, unsafe_allow_javascript=True)
+
+
+def run_script(body: str, nonce) -> None:
+    """Run ``body`` once in the page (the nonce makes a new element, so a repeated request runs again)."""
+    st.html(f"<script>/* {esc(nonce)} */ {body}</script>", unsafe_allow_javascript=True)
+
+
+def scroll_to_rank(rank: int, nonce) -> None:
+    """Bring the card ranked ``rank`` to the top of the view (after a page change: the new page's first result)."""
+    run_script(
+        f"""(() => {{
+          let tries = 0;
+          const go = () => {{
+            const card = document.querySelector('.hit[data-rank="{int(rank)}"]');
+            if (card) {{ card.scrollIntoView({{block: "start"}}); return; }}
+            if (++tries < 100) setTimeout(go, 100);
+          }};
+          go();
+        }})();""", nonce)
+
+
+def close_sidebar_on_phones(nonce) -> None:
+    """After a filter is chosen on a narrow screen, fold the sidebar away so the results show."""
+    run_script(
+        """(() => {
+          if (window.innerWidth > 640) return;
+          const sidebar = document.querySelector('[data-testid="stSidebar"]');
+          if (!sidebar || sidebar.dataset.collapsed !== "false") return;
+          const button = sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button');
+          if (button) button.click();
+        })();""", nonce)
 
 
 def header() -> None:
@@ -74,6 +170,7 @@ def search_box() -> None:
     st.text_input(
         "检索词", key=state.QUERY_KEY, on_change=state.on_query_submitted,
         placeholder="输入检索词后按回车，例如：低保 青岛", label_visibility="collapsed", icon=":material/search:",
+        max_chars=state.MAX_QUERY_CHARS,
     )
 
 
@@ -121,7 +218,7 @@ def overview(engine: SearchEngine) -> None:
             f'{esc(d.get("date") or "日期未注明")} · {esc(d.get("doc_type") or "")}</div>'
             for d in newest
         )
-        st.markdown(f"<div>{rows}</div>", unsafe_allow_html=True)
+        markup(f"<div>{rows}</div>")
     if facts.get("built_at"):
         st.caption(f"索引建立于 {md(facts['built_at'])}")
 
@@ -132,9 +229,10 @@ def example_buttons() -> None:
             st.button(example, key=f"example:{example}", on_click=state.on_example, args=(example,))
 
 
-def no_results(engine: SearchEngine, search: SearchState) -> None:
+def no_results(engine: SearchEngine, search: SearchState, response: SearchResponse) -> None:
     """Say why nothing was found and what to try next."""
     st.warning(f"没有找到与「{md(search.query)}」匹配的段落。")
+    notices(response)
     tips = []
     if search.has_filters:
         unfiltered = engine.search(search.query, limit=0, exact=search.exact).total
@@ -218,7 +316,7 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         text += f" · 第 {search.page} / {pages} 页"
     if response.relaxed:
         text += " · 含只匹配部分检索词的结果"
-    st.markdown(f'<div class="summary">{text}</div>', unsafe_allow_html=True)
+    markup(f'<div class="summary">{text}</div>')
     if response.expansions:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.caption(f"已同时搜索：{md('、'.join(response.expansions))}")
@@ -227,17 +325,21 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.caption("只搜索输入的原词（未用同义词扩展）。")
         right.button("使用同义词", key="exact_off", on_click=state.on_exact, args=(False,), type="tertiary")
+    notices(response)
+
+
+def notices(response: SearchResponse) -> None:
+    """The engine's notices (a query cut to its limit, an unclosed quote, partial matches added)."""
     for notice in response.notices:
         st.info(md(notice), icon=":material/info:")
 
 
 def result_card(engine: SearchEngine, hit: Hit, query: str, with_similar: bool = True) -> None:
     with st.container(border=True):
-        st.markdown(card_html(hit), unsafe_allow_html=True)
+        markup(card_html(hit))
         if hit.duplicates:
             titles = {(engine.document(d["doc_id"]) or {}).get("title", d["doc_id"]) for d in hit.duplicates}
             st.caption(f"相同段落另见：{md('；'.join(f'《{t}》' for t in sorted(titles)))}")
-        st.caption("引用：悬停在下框上，点右上角按钮即可复制段落和出处")
         with st.container(horizontal=True, vertical_alignment="center"):
             selection.checkbox(hit)
             if with_similar:
@@ -246,23 +348,31 @@ def result_card(engine: SearchEngine, hit: Hit, query: str, with_similar: bool =
                           help="其他地方、其他年份讲同一举措的段落")
             with st.popover("GB/T 7714", icon=":material/format_quote:", type="tertiary"):
                 st.caption("参考文献（GB/T 7714—2015）")
-                st.code(hit.reference, language=None, wrap_lines=True)
-        st.code(hit.citation, language=None, wrap_lines=True, height=96)
+                markup(f'<div class="ref-text">{esc(hit.reference)}</div>{copy_button(hit.reference, "复制参考文献")}')
         with st.expander("阅读上下文"):
             context(engine, hit, query)
 
 
+def copy_button(text: str, label: str = "复制段落和出处") -> str:
+    """A button that copies ``text`` (see :data:`COPY_SCRIPT`); the text rides in an escaped attribute."""
+    value = html.escape(text.replace("\r\n", "\n").replace("\r", "\n"), quote=True).replace("\n", "&#10;")
+    return f'<button type="button" class="copy-btn" data-copy="{value}">{esc(label)}</button>'
+
+
 def card_html(hit: Hit) -> str:
-    """The card's head and passage; the engine's highlight is already escaped, the rest is escaped here."""
+    """The card's head, and the passage once with its copy button beside it.
+
+    The engine's highlight is already escaped; the rest is escaped here.
+    """
     meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
     tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
     section = " › ".join(esc(s) for s in hit.section)
     rank = f'<span class="hit-rank">{hit.rank}.</span>' if hit.rank else ""  # 0: a passage shown for itself
     return (
-        f'<div class="hit"><div class="hit-title">{rank}{esc(hit.title)}</div>'
+        f'<div class="hit" data-rank="{hit.rank}"><div class="hit-title">{rank}{esc(hit.title)}</div>'
         f'<div class="hit-meta">{meta}{tag}</div>'
         + (f'<div class="hit-section">{section}</div>' if section else "")
-        + f'<div class="hit-passage">{_lines(hit.highlight)}</div></div>'
+        + f'<div class="hit-body"><div class="hit-passage">{_lines(hit.highlight)}</div>{copy_button(hit.citation)}</div></div>'
     )
 
 
@@ -295,7 +405,7 @@ def similar_missing(error: Exception) -> None:
 def context(engine: SearchEngine, hit: Hit, query: str) -> None:
     """The passages around the hit (two each side), the hit marked; the whole document on request."""
     passages = engine.passages(hit.doc_id, query, around=hit.order, window=2)
-    st.markdown(f"<div>{context_html(passages)}</div>", unsafe_allow_html=True)
+    markup(f"<div>{context_html(passages)}</div>")
     if st.button("阅读全文", key=f"doc:{hit.doc_id}:{hit.order}:{hit.rank}", icon=":material/article:"):
         document_dialog(engine, hit, query)
 
@@ -303,10 +413,10 @@ def context(engine: SearchEngine, hit: Hit, query: str) -> None:
 @st.dialog("阅读全文", width="large")
 def document_dialog(engine: SearchEngine, hit: Hit, query: str) -> None:
     meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
-    st.markdown(f'<div class="hit-title">{esc(hit.title)}</div><div class="hit-meta">{meta}</div>', unsafe_allow_html=True)
+    markup(f'<div class="hit-title">{esc(hit.title)}</div><div class="hit-meta">{meta}</div>')
     st.caption("命中段落以蓝色标出，已滚动到视野中。")
     passages = engine.passages(hit.doc_id, query, around=hit.order)
-    st.markdown(f'<div class="doc-view">{context_html(passages)}</div>', unsafe_allow_html=True)
+    markup(f'<div class="doc-view">{context_html(passages)}</div>')
 
 
 def context_html(passages: list[ContextPassage]) -> str:

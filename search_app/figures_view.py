@@ -12,7 +12,7 @@ import streamlit as st
 
 from indexer.searching import FigureRow, SearchEngine
 from search_app.chart import FONT
-from search_app.components import context_html, esc
+from search_app.components import context_html, esc, markup, md
 from search_app.state import SearchState
 
 PASSAGES_TAB, FIGURES_TAB, YEARS_TAB = "段落", "数字", "历年"
@@ -117,17 +117,17 @@ def measure_chart(frame: pd.DataFrame, group: str) -> None:
             x=alt.X("年份:O", title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y("value:Q", title=label),
             color=alt.Color("地区:N", title="地区"), tooltip=tooltip).properties(height=300)
     st.altair_chart(chart.configure(font=FONT), width="stretch")
-    st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；悬停看原句，点选下表一行看段落。")
+    st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；点图中的点可看原句，点选下表一行看段落。")
 
 
 def passage_card(engine: SearchEngine, row, query: str) -> None:
     """The picked figure's passage with its neighbours, as on the results' cards."""
     with st.container(border=True):
         meta = " · ".join(esc(part) for part in (row["place"], row["date"]) if part)
-        st.markdown(f'<div class="hit-title">{esc(row["title"])}</div><div class="hit-meta">{meta}</div>'
-                    f'<div class="hit-section">{esc(row["section"])}</div>', unsafe_allow_html=True)
+        markup(f'<div class="hit-title">{esc(row["title"])}</div><div class="hit-meta">{meta}</div>'
+               f'<div class="hit-section">{esc(row["section"])}</div>')
         passages = engine.passages(row["doc_id"], query, around=int(row["order"]), window=1)
-        st.markdown(f"<div>{context_html(passages)}</div>", unsafe_allow_html=True)
+        markup(f"<div>{context_html(passages)}</div>")
 
 
 # -- years --------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def years_panel(engine: SearchEngine, search: SearchState) -> None:
     if not rows:
         st.info("所选范围内的文档都没有注明年份。", icon=":material/info:")
         return
-    st.markdown(f"**各年份文档提到「{esc(search.query)}」的频度**（每千个段落中的匹配段落数）")
+    st.markdown(f"**各年份文档提到「{md(search.query)}」的频度**（每千个段落中的匹配段落数）")
     data = pd.DataFrame(rows).rename(columns={"year": "年份", "matching": "匹配段落", "passages": "段落总数",
                                               "per_thousand": "每千段落"})
     data["from"], data["to"] = data["年份"] - 0.4, data["年份"] + 0.4  # a year's bar, gaps where no documents

@@ -18,7 +18,10 @@ from typing import Protocol
 import streamlit as st
 
 PAGE_SIZE = 10
-MAX_QUERY_CHARS = 200
+# What the address and the box keep of a query. The engine uses the first
+# ``indexer.query.MAX_QUERY_CHARS`` of it and says so in a notice, which the page shows;
+# this bound only keeps an address from growing without end (the box counts down to it).
+MAX_QUERY_CHARS = 1000
 
 # URL parameter names, and the facet each filter belongs to.
 QUERY, PAGE, EXACT, SIMILAR = "q", "page", "exact", "similar"
@@ -27,6 +30,10 @@ FILTER_PARAMS = {"city": "city", "year": "year", "doc_type": "type"}
 # Widget keys mirrored from the URL.
 QUERY_KEY = "query_input"
 PAGE_KEY = "page_input"
+# One-shot requests from a callback to the run it causes: scroll to the new page's first result,
+# fold the sidebar away on a phone after a filter was chosen.
+SCROLL_KEY = "scroll_to_page"
+CLOSE_SIDEBAR_KEY = "close_sidebar"
 
 
 class QueryParams(Protocol):
@@ -175,14 +182,26 @@ def on_example(query: str) -> None:
 
 def on_facet_toggled(facet: str, value) -> None:
     navigate(current().toggled(facet, value))
+    _request(CLOSE_SIDEBAR_KEY)
 
 
 def on_clear_filters() -> None:
     navigate(current().without_filters())
+    _request(CLOSE_SIDEBAR_KEY)
 
 
 def on_page_changed() -> None:
     navigate(current().on_page(st.session_state.get(PAGE_KEY, 1)))
+    _request(SCROLL_KEY)
+
+
+def _request(key: str) -> None:
+    st.session_state[key] = True
+
+
+def requested(key: str) -> bool:
+    """Whether a request under ``key`` is pending; reading it clears it."""
+    return bool(st.session_state.pop(key, False))
 
 
 def on_exact(exact: bool) -> None:

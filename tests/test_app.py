@@ -8,6 +8,7 @@ on the same index the app is pointed at).
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -22,6 +23,9 @@ TIMEOUT = 60
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = "<img src=x onerror=alert(1)>"
+# Markdown a document could carry in its title or source: after a blank line it would render as a live
+# link, an image the browser fetches and a formula, if the page let Markdown act on it.
+MARKDOWN_BEACON = "\n\n![信标](http://127.0.0.1:9/beacon.png) [点此](http://127.0.0.1:9/link) $x^2$ **粗体**\n\n"
 
 
 @pytest.fixture
@@ -41,7 +45,7 @@ def open_app(index_dir, monkeypatch):
 
 
 def cards(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith('<div class="hit">')]
+    return [m.value for m in at.markdown if m.value.startswith('<div class="hit" ')]
 
 
 def card_titles(at: AppTest) -> list[str]:
@@ -119,14 +123,23 @@ def test_typing_a_query_searches_and_puts_it_in_the_url(open_app, engine):
     assert f"{first.city} · {first.date} · {html.escape(first.source)}" in cards(at)[0]
 
 
-def test_each_card_offers_the_cited_passage_and_a_gbt7714_reference(open_app, engine):
+def copy_texts(at: AppTest) -> list[str]:
+    """What the copy buttons on the page would copy, in page order."""
+    return [html.unescape(value) for m in at.markdown for value in re.findall(r'class="copy-btn" data-copy="([^"]*)"', m.value)]
+
+
+def test_each_card_shows_the_passage_once_with_a_copy_button_and_a_gbt7714_reference(open_app, engine):
     at = open_app(q="低保")
     expected = engine.search("低保", limit=10).hits
-    codes = [c.value for c in at.code]
-    for hit in expected:
-        assert hit.citation in codes
-        assert hit.reference in codes
+    copies = copy_texts(at)
+    for hit, card in zip(expected, cards(at)):
+        assert hit.citation in copies and hit.reference in copies
         assert hit.citation.startswith(hit.passage) and f"《{hit.title}》" in hit.citation
+        # The passage is on the page once: highlighted in the card, and nowhere else as text.
+        assert card.count('class="hit-passage"') == 1
+    assert not at.code, "no second copy of the passage in a code box"
+    page_text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "悬停" not in page_text, "no hint that needs a mouse"
 
 
 def test_thesaurus_expansions_are_shown_and_can_be_switched_off(open_app, engine):
@@ -329,8 +342,31 @@ def hostile_index(tmp_path_factory) -> Path:
         f'source = "{XSS_IMG}"\ndoc_type = "政策文件"\n',
         encoding="utf-8",
     )
+    (corpus / "markdown.txt").write_text("烟台市救助通知\n\n烟台市临时救助标准提高。低保对象同时享受。\n", encoding="utf-8")
+    with open(corpus / "manifest.toml", "a", encoding="utf-8") as manifest:
+        manifest.write('\n[[document]]\nfile = "markdown.txt"\n'
+                       f'title = {json.dumps("救助通知" + MARKDOWN_BEACON + "完")}\ncity = "烟台"\nyear = 2025\n'
+                       f'date = "2025-01-03"\nsource = {json.dumps("烟台日报" + MARKDOWN_BEACON)}\ndoc_type = "政策文件"\n')
     build_index([corpus], root / "index")
     return root / "index"
+
+
+def test_markdown_in_documents_is_shown_as_text(hostile_index, monkeypatch):
+    monkeypatch.setenv("POLICY_SEARCH_INDEX", str(hostile_index))
+    for params in ({"q": "救助"}, {}):  # the results, and the overview that lists the newest documents
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception
+        shown = [m.value for m in at.markdown] + [m.value for m in at.sidebar.markdown] + [c.value for c in at.caption]
+        assert any("信标" in value for value in shown)
+        for value in shown:
+            if value.lstrip().startswith("<"):
+                # HTML: one block with no line break, so Markdown never gets to the text inside it.
+                assert "\n" not in value and "\r" not in value, value
+            else:
+                assert "![" not in value and "](" not in value and "$x" not in value, value
 
 
 def test_html_in_documents_is_shown_as_text(hostile_index, monkeypatch):
@@ -345,8 +381,8 @@ def test_html_in_documents_is_shown_as_text(hostile_index, monkeypatch):
         assert "<script" not in value.lower() and "<img" not in value.lower(), value
     everything = " ".join(rendered)
     assert html.escape(XSS_SCRIPT) in everything and html.escape(XSS_IMG) in everything
-    # The copyable citation is plain text: it keeps the characters as written.
-    assert any(XSS_SCRIPT in c.value for c in at.code)
+    # The copied citation keeps the characters as written.
+    assert any(XSS_SCRIPT in text for text in copy_texts(at))
     # Context and whole document escape it too.
     at.expander[0].button[0].click().run()
     for value in [m.value for m in at.markdown]:
@@ -441,3 +477,41 @@ def test_a_link_to_an_unknown_passage_says_so(open_app):
     assert any("找不到段落" in w.value for w in at.warning)
     at.button(key="similar:back").click().run()
     assert params(at) == {"q": ["低保"]} and cards(at)
+
+
+def test_a_card_keeps_line_breaks_in_document_fields_inside_its_html(engine):
+    """Whatever path a line break takes into a title, place, source or heading, the card stays one HTML block."""
+    from dataclasses import replace
+
+    from search_app.components import card_html, context_html, html_block, md
+
+    beacon = "\n\n![信标](http://127.0.0.1:9/x.png) [点此](http://127.0.0.1:9/) $x^2$\n\n"
+    hit = engine.search("低保", limit=1).hits[0]
+    odd = replace(hit, title=hit.title + beacon, city=hit.city + beacon, source=beacon, doc_type=beacon,
+                  section=[beacon, *hit.section])
+    block = html_block(card_html(odd))
+    assert "\n" not in block and "\r" not in block
+    assert "![信标](http://127.0.0.1:9/x.png)" in block  # shown as the characters it is, inside its element
+    assert "\n" not in html_block(context_html(engine.passages(hit.doc_id, "低保", around=hit.order, window=2)))
+    label = md("烟台" + beacon)
+    assert "\n" not in label and not re.search(r"(?<!\\)[!\[\]()$*]", label), "every character Markdown acts on escaped"
+
+
+def test_a_query_longer_than_the_engine_uses_is_kept_and_the_cut_is_said(open_app, engine):
+    from indexer.query import MAX_QUERY_CHARS
+
+    query = ("低保标准 养老服务 " * 60).strip()
+    assert len(query) > MAX_QUERY_CHARS
+    at = open_app()
+    at.text_input(key="query_input").input(query).run()
+    assert not at.exception
+    assert params(at) == {"q": [query]}, "the address holds what the box holds"
+    assert at.text_input(key="query_input").value == query
+    notice = engine.search(query, limit=0).notices
+    assert any("检索词过长" in n for n in notice)
+    infos = [i.value.replace("\\", "") for i in at.info]
+    assert [n for n in notice if "检索词过长" in n][0] in infos
+    # Reloading the address gives the same search and says so again.
+    again = open_app(q=query)
+    assert at.text_input(key="query_input").value == again.text_input(key="query_input").value == query
+    assert any("检索词过长" in i.value.replace("\\", "") for i in again.info)
