@@ -150,7 +150,8 @@ def index_meta(summary: BuildSummary, corpus_dirs: list[Path], extra: dict | Non
     return meta
 
 
-def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False) -> BuildSummary:
+def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False,
+                follow_links: bool = False) -> BuildSummary:
     """Index every readable file under ``corpus_dirs`` into a fresh generation and publish it.
 
     The same content twice is indexed once (the later file is reported as a
@@ -170,7 +171,7 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
                 if not corpus.is_dir():
                     summary.skipped.append(Skipped(str(corpus), "语料目录不存在"))
                     continue
-                for item in scan(corpus):
+                for item in scan(corpus, follow_links=follow_links):
                     if isinstance(item, Skipped):
                         summary.skipped.append(item)
                     else:

@@ -66,3 +66,20 @@ def test_posting_blocks_and_stored_fields_are_read_with_the_restricted_unpickler
     with pytest.raises(safepickle.UnsafeIndex):
         whoosh.filedb.structfile.load_pickle(io.BytesIO(planted))
     assert not marker.exists()
+
+
+def test_a_docx_zip_bomb_is_skipped_with_a_reason(tmp_path, monkeypatch):
+    from indexer import readers
+    from indexer.building import build_index
+    from tests.ingest_support import notice, write_docx
+
+    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 1024 * 1024)  # a modest bomb against a lowered limit
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(notice("青岛", "养老服务", "子标记"), encoding="utf-8")
+    write_docx(corpus / "bomb.docx", [("Title", "青岛市民政局通知"), ("", "养老服务" * 400_000)])
+    assert (corpus / "bomb.docx").stat().st_size < 200_000
+    summary = build_index([corpus], tmp_path / "idx")
+    reasons = {Path(s.path).name: s.reason for s in summary.skipped}
+    assert "压缩炸弹" in reasons.get("bomb.docx", ""), reasons
+    assert summary.documents == 1
