@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 APP := search_app/app.py
 
-.PHONY: run test index bench
+.PHONY: run test index bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/policy-search bench --baseline --out benchmarks/results
+
+# 30 concurrent readers (Chromium tabs) × 3 searches against one app on loopback; not part of `make test`.
+load: $(VENV)/.installed-test index
+	$(BIN)/python benchmarks/load.py --index-dir "$(INDEX_DIR)" --readers 30 --searches 3 --out benchmarks/results

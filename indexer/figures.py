@@ -20,7 +20,7 @@ import cn2an
 # Longest first, so 万人次 wins over 万人 and 个百分点 over 个.
 UNITS = sorted("""
 元 美元 %  ‰ 个百分点 百分点 部门 倍 人 人次 名 户 家 个 处 支 张 床 所 座 项 件 套 间 条 批 类 种 部 场 次 辆 台
-只 册 篇 期 岁 天 小时 个月 平方米 亩 公里 千米 吨 公顷
+只 册 篇 期 岁 周岁 天 小时 个月 工作日 平方米 亩 公里 千米 吨 公顷 斤 公斤 路
 """.split(), key=len, reverse=True)
 # Magnitudes written between the number and the unit (1.2万名, 1.5万亿元), as cn2an reads them.
 MAGNITUDES = ("万亿", "万", "亿", "千", "百")
@@ -41,7 +41,17 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.
 CLAUSE_ENDS = "，,；;。！？!?：:\n"
 _SENTENCE_ENDS = "；;。！？!?\n"
 _ENUMERATION_GAP = re.compile(r"^(?:、|和|及|与|或|以及|，分别为)?$")
-_RATE = re.compile(r"每(?:[万千百]名?)?(?:老年人|张床|人|户|床|年|月|日|天|周|季度)(?:每(?:年|月|日|天))?")
+_RATE = re.compile(r"(?:每(?:[万千百]名?)?(?:老年人|张床|人口|人|户|床|学年|年|月|日|天|周|季度|次)(?:每(?:学年|年|月|日|天))?"
+                   r"|[年月日]均)")
+# Averages over time written before the number (日均 2万多人次) are rates like 每日.
+_AVERAGE_RATE = {"年均": "每年", "月均": "每月", "日均": "每日"}
+# Shares, changes in points and multiples have no period (人均补助标准提高5%).
+_RATELESS_UNITS = ("%", "‰", "个百分点", "百分点", "倍")
+# A round count said in words after 上/数/近 (上千万住房困难群众): 千万 alone is a word (千万要注意).
+_ROUND_COUNT = re.compile(r"^[十百千]?[万亿]$")
+_ROUND_BEFORE = re.compile(r"(?:上|数|近|逾|超)$")
+# An age that names the group measured (3岁以下婴幼儿, 60周岁以上老年人), not a figure of it.
+_AGE_OF_GROUP = re.compile(r"^(?:及?以上|及?以下)?的?[\u4e00-\u9fff]")
 _PER_RATE = {"/月": "每月", "/年": "每年", "/人": "每人", "/户": "每户", "/床": "每床", "/日": "每日", "/天": "每天",
              "/次": "每次", "/人·月": "每人每月", "/人/月": "每人每月", "/人月": "每人每月"}
 _CHANGE = re.compile(r"(?:增长|提高|增加|下降|减少|降低|上涨|上升|提升|增幅|降幅|增|降)(?:了|分别|均|为|达)*$")
@@ -122,10 +132,17 @@ def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | Non
     unit, magnitude = groups["unit"] or "", groups["magnitude"] or groups["low_magnitude"] or ""
     if groups["percent_of"]:
         unit = unit or "%"
+    round_before = _ROUND_BEFORE.search(text[:match.start()])
+    if (round_before and not groups["low_magnitude"] and not groups["high"] and not groups["magnitude"]
+            and _ROUND_COUNT.match(groups["low"])):
+        groups = {**groups, "low": "一" + groups["low"]}  # 上千万 → 一千万, 10,000,000 at least
+        magnitude = groups["low"][-1]
+    elif not unit and not groups["low"][0].isdigit() and groups["low"][0] not in "一二两三四五六七八九":
+        return None  # 千万 (by all means), 万 alone: words, not counts
     if not unit and not (magnitude in ("万", "亿", "万亿") and not groups["per"]):
         return None
-    if not unit and not groups["low"][0].isdigit() and groups["low"][0] not in "一二两三四五六七八九":
-        return None  # 千万 (by all means), 万 alone: words, not counts
+    if unit in ("岁", "周岁") and _AGE_OF_GROUP.match(text[match.end():]) and not text.startswith("左右", match.end()):
+        return None
     if _single_chinese_digit(groups["low"]) and not magnitude:
         return None  # 三项制度, 两个确保: a way of speaking, not a measured figure
     low = _number(groups["low"], groups["low_magnitude"] or groups["magnitude"])
@@ -139,11 +156,16 @@ def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | Non
     before = text[previous.end if in_clause else clause_start:match.start()]
     enumerated = in_clause and _ENUMERATION_GAP.match(_AFTER_QUALIFIER.sub("", before).strip()) is not None
     rate_match = list(_RATE.finditer(before))
-    rate = _joined_rate(rate_match[-1].group() if rate_match else "", _PER_RATE.get(groups["per"] or "", ""))
+    written_rate = rate_match[-1].group() if rate_match else ""
+    rate = _joined_rate(_AVERAGE_RATE.get(written_rate, written_rate), _PER_RATE.get(groups["per"] or "", ""))
     change = bool(_CHANGE.search(_RATE.sub("", before)))
     if enumerated:
         rate, change = rate or previous.rate, change or previous.change
-    qualifier = _BEFORE_QUALIFIER.search(before)
+    elif in_clause and not rate and previous.unit == unit:
+        rate = previous.rate  # 从每人每月2295元提高到2375元: the clause's rate holds for the same unit
+    if unit in _RATELESS_UNITS:
+        rate = ""
+    qualifier = _BEFORE_QUALIFIER.search(before) or (round_before if groups["low"] != match.group("low") else None)
     after = _AFTER_QUALIFIER.match(text[match.end():])
     approx = "".join(filter(None, [qualifier.group() if qualifier else "", groups["approx"], groups["approx_after"],
                                    after.group() if after else ""]))
@@ -216,3 +238,92 @@ def _occurrences(text: str, needle: str):
 
 def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     return max(0, b[0] - a[1], a[0] - b[1])
+
+
+# -- measuring the extractor against figures judged by hand ------------------------------------------
+
+@dataclass
+class Judgement:
+    """How :func:`extract` does on a file of judged passages (``tests/data/figures-judged.toml``)."""
+    judged: int = 0
+    extracted: int = 0
+    matched: int = 0
+    measure_agrees: int = 0  # matched figures whose measure names what the judge named (either holds the other)
+    missed: list = field(default_factory=list)  # (doc_id, order, judged figure)
+    spurious: list = field(default_factory=list)  # (doc_id, order, extracted figure's text, value, unit, rate)
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.extracted if self.extracted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.judged if self.judged else 1.0
+
+
+def judge(passages: list[dict]) -> Judgement:
+    """Compare :func:`extract` with the judged figures of ``passages`` (each ``text`` and ``figures``).
+
+    A figure is found when an extracted one holds its written text and has its
+    value, upper end, unit and rate; each extracted figure answers one judged figure.
+    """
+    from indexer.analysis import match_form
+
+    result = Judgement()
+    for passage in passages:
+        text = passage["text"]
+        found = quote(extract(match_form(text)), match_form(text), text)
+        left = list(found)
+        result.judged += len(passage["figures"])
+        result.extracted += len(found)
+        for wanted in passage["figures"]:
+            hit = next((f for f in left if _same(f, wanted)), None)
+            if hit is None:
+                result.missed.append((passage["doc_id"], passage["order"], wanted))
+                continue
+            left.remove(hit)
+            result.matched += 1
+            measure = match_form(wanted.get("measure", ""))
+            result.measure_agrees += bool(hit.measure) and (hit.measure in measure or measure in hit.measure)
+        result.spurious.extend((passage["doc_id"], passage["order"], f.text, f.value, f.unit, f.rate) for f in left)
+    return result
+
+
+def _same(figure: Figure, wanted: dict) -> bool:
+    def close(a, b):
+        return (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1, abs(b)))
+    return (wanted["text"] in figure.text and close(figure.value, float(wanted["value"]))
+            and close(figure.high, float(wanted["high"]) if "high" in wanted else None)
+            and figure.unit == wanted["unit"] and figure.rate == wanted.get("rate", ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m indexer.figures FILE.toml [--verbose]``: precision and recall against judged figures."""
+    import argparse
+    import tomllib
+
+    parser = argparse.ArgumentParser(prog="python -m indexer.figures", description="数字抽取的准确率与召回率（对照人工判定）")
+    parser.add_argument("file", help="人工判定文件，格式见 tests/data/figures-judged.toml")
+    parser.add_argument("--verbose", action="store_true", help="列出漏抽和误抽的数字")
+    args = parser.parse_args(argv)
+    with open(args.file, "rb") as handle:
+        passages = tomllib.load(handle)["passage"]
+    by_stratum: dict[str, list[dict]] = {}
+    for passage in passages:
+        by_stratum.setdefault(passage.get("stratum", ""), []).append(passage)
+    print("范围\t段落\t判定数字\t抽出\t对上\t准确率\t召回率\t指标一致")
+    for name, group in [*sorted(by_stratum.items()), ("全部", passages)]:
+        result = judge(group)
+        print(f"{name}\t{len(group)}\t{result.judged}\t{result.extracted}\t{result.matched}\t"
+              f"{result.precision:.3f}\t{result.recall:.3f}\t{result.measure_agrees / max(1, result.matched):.3f}")
+    if args.verbose:
+        result = judge(passages)
+        for doc_id, order, wanted in result.missed:
+            print(f"漏抽\t{doc_id}#{order}\t{wanted['text']}\t{wanted['value']:g}\t{wanted['unit']}\t{wanted.get('rate', '')}")
+        for doc_id, order, text, value, unit, rate in result.spurious:
+            print(f"误抽\t{doc_id}#{order}\t{text}\t{value:g}\t{unit}\t{rate}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -27,7 +27,8 @@ COLUMNS = {
     "place": "地区", "level": "级别", "year": "年份", "phrase": "所在语句", "title": "文件", "date": "日期",
     "section": "章节", "doc_id": "文档编号", "order": "段落序号", "passage": "段落原文",
 }
-SHOWN = ["measure", "figure", "value", "unit", "rate", "place", "level", "year", "phrase", "title"]
+# Place, figure and year first: on a phone the first columns are all a reader sees without scrolling sideways.
+SHOWN = ["place", "figure", "year", "measure", "rate", "value", "unit", "level", "phrase", "title"]
 
 
 def tabs():
@@ -142,16 +143,21 @@ def years_panel(engine: SearchEngine, search: SearchState) -> None:
     data = pd.DataFrame(rows).rename(columns={"year": "年份", "matching": "匹配段落", "passages": "段落总数",
                                               "per_thousand": "每千段落"})
     data["from"], data["to"] = data["年份"] - 0.4, data["年份"] + 0.4  # a year's bar, gaps where no documents
-    chart = alt.Chart(data).mark_bar(color="#2f6f9f").encode(
-        x=alt.X("from:Q", title=None, axis=alt.Axis(format="d"), scale=alt.Scale(zero=False)), x2="to:Q",
-        y=alt.Y("每千段落:Q", title="每千段落"), y2=alt.datum(0),
-        tooltip=["年份:Q", "匹配段落:Q", "段落总数:Q", "每千段落:Q"],
-    )
+    earliest, latest = int(data["年份"].min()), int(data["年份"].max())
+    x = alt.X("from:Q", title=None, axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(domain=[earliest - 1, latest + 1], nice=False, zero=False))
+    tooltip = ["年份:Q", "匹配段落:Q", "段落总数:Q", "每千段落:Q"]
+    bars = alt.Chart(data).mark_bar(color="#2f6f9f").encode(x=x, x2="to:Q", y=alt.Y("每千段落:Q", title="每千段落"),
+                                                            y2=alt.datum(0), tooltip=tooltip)
+    # Years whose documents never speak of it: a grey mark on the axis, so "not spoken of" differs from "no documents".
+    silent = alt.Chart(data[data["匹配段落"] == 0]).mark_tick(color="#9aa3ad", thickness=2, size=8).encode(
+        x=alt.X("年份:Q"), y=alt.datum(0), tooltip=tooltip)
+    chart = alt.layer(bars, silent)
     st.altair_chart(chart.properties(height=300).configure(font=FONT), width="stretch")
     spoken = [row for row in rows if row["matching"]]
     first = f"最早见于 {spoken[0]['year']} 年的文档；" if spoken else ""
-    st.caption(f"{first}所选范围内 {len(rows)} 个年份有文档，其中 {len(spoken)} 个年份提到；没有柱的年份是没有文档或没有提到。"
-               "柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000（各年文档多少不一，故按千段落折算），悬停看段落数。")
+    st.caption(f"{first}所选范围内 {len(rows)} 个年份有文档，其中 {len(spoken)} 个年份提到；灰色短线是有文档但没有提到的年份，空白是没有文档的年份。"
+               "柱高 = 该年匹配段落数 ÷ 该年全部段落数 × 1000（各年文档多少不一，故按千段落折算），点柱子可看段落数。")
 
 
 def _filters(search: SearchState) -> dict:

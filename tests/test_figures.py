@@ -142,3 +142,42 @@ def test_cli_timeline_json_and_text(cli):
 def test_cli_figures_bad_query_is_one_line(cli):
     result = cli("figures", "-低保")
     assert result.code == 2 and len(result.err_lines) == 1 and result.err.startswith("错误")
+
+
+# -- against figures judged by hand (tests/data/figures-judged.toml, both corpora) ----------------------
+
+def test_precision_and_recall_on_the_judged_figures():
+    import tomllib
+    from pathlib import Path
+
+    from indexer.figures import judge
+
+    with open(Path(__file__).parent / "data" / "figures-judged.toml", "rb") as handle:
+        passages = tomllib.load(handle)["passage"]
+    assert sum(len(p["figures"]) for p in passages) >= 100
+    assert {p["stratum"] for p in passages} == {"seed", "national", "provincial"}
+    result = judge(passages)
+    assert result.precision >= 0.9 and result.recall >= 0.8, (result.missed, result.spurious)
+
+
+def test_the_rate_of_a_clause_holds_for_the_figure_it_rises_to():
+    assert [(f.text, f.rate) for f in extract("标准从每人每月2295元提高到2375元")] == [
+        ("每人每月2295元", "每人每月"), ("2375元", "每人每月")]
+
+
+def test_shares_and_changes_have_no_period():
+    assert [f.rate for f in extract("城乡低保人均补助标准分别提高5%和8%")] == ["", ""]
+
+
+def test_averages_over_time_are_rates():
+    assert [(f.value, f.rate) for f in extract("日均提供老年助餐服务2万多人次")] == [(20000, "每日")]
+
+
+def test_a_round_count_in_words_after_shang():
+    assert [(f.text, f.value, f.approx) for f in extract("上千万住房困难群众乔迁新居")] == [("上千万", 1e7, "上")]
+    assert extract("千万要注意安全") == []
+
+
+def test_an_age_naming_the_group_is_not_a_figure():
+    assert extract("每千人口拥有3岁以下婴幼儿托位数4个以上")[0].text == "4个以上"
+    assert [f.text for f in extract("人均预期寿命达到75岁。")] == ["75岁"]
