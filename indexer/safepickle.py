@@ -24,6 +24,7 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
     # builtins and the standard library's reconstructors (protocol 2 names ``int`` as ``__builtin__.long``)
     ("builtins", "int"), ("__builtin__", "long"), ("builtins", "set"), ("builtins", "frozenset"),
     ("array", "array"), ("array", "_array_reconstructor"), ("collections", "defaultdict"),
+    ("_codecs", "encode"), ("builtins", "bytes"), ("__builtin__", "bytes"),  # bytes under protocol 2
     # Whoosh: the schema's fields, formats, analyzers and columns, the segments
     ("whoosh.fields", "Schema"), ("whoosh.fields", "ID"), ("whoosh.fields", "NUMERIC"),
     ("whoosh.fields", "STORED"), ("whoosh.fields", "TEXT"), ("whoosh.formats", "Existence"),

@@ -332,3 +332,48 @@ def test_the_makefile_does_not_paste_the_index_path_into_code(tmp_path):
     subprocess.run(["make", "-s", "-C", str(PROJECT_ROOT), "index", f"VENV={venv}", f"BIN={venv / 'bin'}"],
                    capture_output=True, text=True, env=environment, timeout=60)
     assert not marker.exists()
+
+
+# -- a run never ends with no index when the previous one existed (item 1) ----------------------------
+
+def test_an_unexpected_error_in_one_file_during_a_rebuild_skips_that_file_and_publishes(tmp_path, monkeypatch):
+    from indexer import building, store
+    from indexer.building import build_index
+    from indexer.searching import open_engine
+
+    corpus, index_dir = _two_generations(tmp_path)
+    real_load = building.load
+
+    def failing_load(path, *args, **kwargs):
+        if Path(path).name == "b.txt":
+            raise RuntimeError("a reader's bug")
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(building, "load", failing_load)
+    summary = build_index([corpus], index_dir)
+    assert summary.documents == 1 and any(Path(s.path).name == "b.txt" for s in summary.skipped)
+    engine = open_engine(index_dir)
+    assert engine.search("己标记").hits
+    engine.close()
+    assert all((p / store.COMPLETE_MARKER).exists() for p in (index_dir / store.GENERATIONS).iterdir())
+
+
+def test_a_rebuild_that_fails_outside_any_file_leaves_the_previous_index_live(tmp_path, monkeypatch):
+    from indexer import store
+    from indexer.building import build_index
+    from indexer.searching import open_engine
+
+    corpus, index_dir = _two_generations(tmp_path)
+    live = store.current_generation(index_dir)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(store, "write_documents", broken)
+    with pytest.raises(RuntimeError):
+        build_index([corpus], index_dir)
+    assert store.current_generation(index_dir) == live
+    assert all((p / store.COMPLETE_MARKER).exists() for p in (index_dir / store.GENERATIONS).iterdir())
+    engine = open_engine(index_dir)
+    assert engine.search("庚标记").hits
+    engine.close()
