@@ -24,6 +24,7 @@ from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema
 from indexer.ingest import Loaded, Manifests, Skipped, load, scan
+from indexer.metadata import facet_province
 from indexer.names import display_path, one_line
 from indexer.readers import UnreadableFile
 
@@ -65,7 +66,8 @@ def passage_fields(document: Document) -> Iterator[dict]:
             "passage": passage.text, "section_path": json.dumps(passage.section, ensure_ascii=False),
             "content": passage.text, "grams": passage.text,
             "title": document.title, "section": " ".join(passage.section),
-            "city": document.city, "year": document.year or 0, "date": document.date,
+            "city": document.city, "province": facet_province(document.level, document.province),
+            "year": document.year or 0, "date": document.date,
             "doc_type": document.doc_type,
         }
         for passage in document.passages

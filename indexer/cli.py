@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--batch", type=Path, metavar="FILE",
                         help="每行一个检索式，在一个进程里逐个检索；配合 --json 每行输出一个带 took_ms 的 JSON 对象")
     _filter_options(search)
+    _sort_option(search)
+    search.add_argument("--group", choices=("passage", "document"), default="passage",
+                        help="passage：每个段落一条（默认）；document：每份文件只列最相关的段落，并注明本文件另有几段")
+    search.add_argument("--doc", dest="doc_ids", action="append", default=[], metavar="DOC_ID",
+                        help="只看该文件的段落（文件编号见 docs），可重复")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--offset", type=int, default=0)
     search.add_argument("--json", action="store_true", help="输出 JSON")
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="把检索结果连同引文和参考文献导出为 Markdown、Word、CSV 或 RIS")
     export.add_argument("query", help="检索式，同 search")
     _filter_options(export)
+    _sort_option(export)
     export.add_argument("--limit", type=int, default=20, help="导出前 N 个段落（默认 20）")
     export.add_argument("--format", choices=sorted(FORMAT_CHOICES), default=None,
                         help="md、docx、csv 或 ris（默认按 --out 的扩展名，否则 md）")
@@ -159,10 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _filter_options(parser: argparse.ArgumentParser) -> None:
     """The filters every command over a search's matches takes, as ``search`` does."""
+    parser.add_argument("--province", action="append", default=[],
+                        help="只看该省份（含其下各市的文件；“全国”为全国性文件），可重复")
     parser.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
     parser.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
     parser.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
+    parser.add_argument("--from", dest="date_from", default=None, metavar="年份或日期",
+                        help="只看此时间及以后的文件（如 1990、2025-05、2025-05-28）")
+    parser.add_argument("--to", dest="date_to", default=None, metavar="年份或日期", help="只看此时间及以前的文件")
     parser.add_argument("--exact", action="store_true", help="只按输入的词检索，不做同义词扩展")
+
+
+def _sort_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sort", choices=("relevance", "date"), default="relevance",
+                        help="relevance：按相关度（默认）；date：按日期从新到旧，无日期的排在最后")
 
 
 def _index_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -212,15 +228,18 @@ def run_search(args) -> int:
         print(f"提示：{notice}")
     if response.expansions:
         print(f"已同时搜索：{'、'.join(response.expansions)}")
-    print(f"共 {response.total} 个段落（{response.took_ms:.1f} 毫秒）")
-    for name, label in (("city", "城市"), ("year", "年份")):
+    print(f"共 {response.total} 个段落，来自 {response.documents_total} 份文件（{response.took_ms:.1f} 毫秒）")
+    for name, label in (("province", "地区"), ("city", "城市"), ("year", "年份")):
         buckets = "  ".join(f"{b['value']}({b['count']})" for b in response.facets[name])
         print(f"{label}：{buckets}")
     for hit in response.hits:
-        print(f"\n[{hit.rank}] 《{hit.title}》 {hit.city} · {hit.date} · {hit.source}  得分 {hit.score:.2f}")
+        place = hit.city or hit.province or hit.level
+        print(f"\n[{hit.rank}] 《{hit.title}》 {place} · {hit.date or hit.year or ''} · {hit.source}  得分 {hit.score:.2f}")
         if hit.section:
             print("    " + " › ".join(hit.section))
         print("    " + _plain(hit.highlight))
+        if response.group == "document" and hit.document_matches > 1:
+            print(f"    （本文件另有 {hit.document_matches - 1} 段）")
     return 0
 
 
@@ -234,7 +253,11 @@ def _opened_engine(args):
 
 
 def _filters(args) -> dict:
-    return dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact)
+    """The filters of a command's arguments, as the engine's keyword arguments (with ``sort`` where it takes one)."""
+    filters = dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact,
+                   provinces=args.province, date_from=args.date_from, date_to=args.date_to)
+    optional = {name: getattr(args, name) for name in ("sort", "group", "doc_ids") if hasattr(args, name)}
+    return filters | optional
 
 
 def _print_json(data) -> None:
@@ -331,8 +354,7 @@ def run_batch(engine, args) -> int:
             if isinstance(query, BatchLineError):
                 raise query
             query = query.strip()
-            response = engine.search(query, cities=args.city, years=args.year, doc_types=args.doc_type,
-                                     limit=args.limit, offset=args.offset, exact=args.exact)
+            response = engine.search(query, limit=args.limit, offset=args.offset, **_filters(args))
         except Exception as error:  # noqa: BLE001 - one bad line must not end the batch
             message = str(error) if isinstance(error, QueryError) else f"{type(error).__name__}: {error}"
             shown = query.shown if isinstance(query, BatchLineError) else query

@@ -20,7 +20,10 @@ class Document:
     path: str
     title: str
     city: str = ""
-    province: str = ""
+    province: str = ""  # canonical full name (山东省); empty for a national document
+    county: str = ""
+    # 全国, 省级, 市级 or 县级 (indexer.metadata.LEVELS); "" when nothing says.
+    level: str = ""
     date: str = ""
     year: int | None = None
     source: str = ""
@@ -57,7 +60,8 @@ class Document:
         """Everything but the passages, as stored beside the index."""
         return {
             "doc_id": self.doc_id, "path": self.path, "title": self.title,
-            "city": self.city, "province": self.province, "date": self.date,
+            "city": self.city, "province": self.province,
+            "county": self.county, "level": self.level, "date": self.date,
             "year": self.year, "source": self.source, "authors": list(self.authors), "doc_type": self.doc_type,
             "script": self.script, "url": self.url, "accessed": self.accessed, "indexed": self.indexed,
             "date_estimated": self.date_estimated, "corpus": self.corpus,

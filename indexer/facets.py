@@ -1,6 +1,8 @@
 """Facets: counts of matching passages by a document value, disjunctive.
 
-One abstraction serves city, year and document type. Counts for a facet honour
+One abstraction serves province, city, year and document type. A city's
+passages count under their province as well (the province column holds it;
+national documents have 全国 there). Counts for a facet honour
 every *other* facet's selection but not its own, so a reader who picked 烟台
 still sees how many matches 青岛 would give.
 """
@@ -54,17 +56,21 @@ class Facet:
         return [{"value": value, "count": count, "selected": value in selected} for value, count in ordered]
 
 
-FACETS = (Facet("city"), Facet("year", by_value_descending=True), Facet("doc_type"))
+FACETS = (Facet("province"), Facet("city"), Facet("year", by_value_descending=True), Facet("doc_type"))
 
 
 def facet_counts(matching: np.ndarray, columns: dict[str, FacetColumn], selections: dict[str, set],
-                 ) -> tuple[dict[str, list[dict]], np.ndarray]:
+                 restrictions: dict[str, np.ndarray] | None = None) -> tuple[dict[str, list[dict]], np.ndarray]:
     """Disjunctive counts for every facet, and the mask of matching passages that pass all selections.
 
-    ``matching``: a mask over docnums; ``columns``: each facet's :class:`FacetColumn`.
+    ``matching``: a mask over docnums; ``columns``: each facet's :class:`FacetColumn`; ``restrictions``:
+    masks that narrow a facet's own dimension like a selection (a date range narrows ``year``), so that
+    facet's counts ignore them while every other facet's honour them.
     """
     passes = {facet.name: columns[facet.name].passing(selections[facet.name])
               for facet in FACETS if selections.get(facet.name)}
+    for name, mask in (restrictions or {}).items():
+        passes[name] = passes[name] & mask if name in passes else mask
     counts = {}
     for facet in FACETS:
         eligible = matching

@@ -18,7 +18,7 @@ from whoosh import fields, formats
 from indexer.analysis import bigram_analyzer, chinese_analyzer
 
 # Bump when the schema or the analysis changes: an index of another version must be rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: a province column (全国 for national documents)
 
 
 class TermCounts(formats.Format):
@@ -72,6 +72,7 @@ def make_schema() -> fields.Schema:
         title=_text(words),
         section=_text(words),
         city=_column(fields.ID(sortable=True)),
+        province=_column(fields.ID(sortable=True)),
         year=_column(fields.NUMERIC(int, sortable=True, default=0)),
         date=_column(fields.ID(sortable=True)),
         doc_type=_column(fields.ID(sortable=True)),

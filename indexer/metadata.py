@@ -178,7 +178,7 @@ def infer_script(text: str) -> str:
     return "traditional" if changed >= max(5, len(sample) // 200) else "simplified"
 
 
-FIELDS = ("title", "city", "province", "date", "year", "source", "authors", "doc_type", "script", "url", "accessed",
+FIELDS = ("title", "city", "province", "county", "level", "date", "year", "source", "authors", "doc_type", "script", "url", "accessed",
           "date_estimated")
 _TITLE_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 # How a curator says a date is a guess: 「estimated: …」 in ``date_basis``, or 估计 / 推定 / 推测 / 约.
@@ -245,6 +245,7 @@ def resolve_layers(layers: list[tuple[str, dict]], inference: Inference, fallbac
         values["year"] = None
     if isinstance(values["authors"], str):
         values["authors"] = [a for a in re.split(r"[,，、;；\s]+", values["authors"]) if a]
+    place_values(values, provenance, layers)
     return values, provenance
 
 
@@ -273,10 +274,126 @@ def _is_estimate(basis) -> bool:
 
 
 def province_of(city: str) -> str:
+    """The canonical name of the province a city (or one of its districts) belongs to, else ""."""
     for place in places():
         if place.city == city or city in place.names:
-            return place.province
+            return canonical_province(place.province)
     return ""
+
+
+# -- places as a hierarchy -----------------------------------------------------
+
+NATIONAL = "全国"
+LEVELS = (NATIONAL, "省级", "市级", "县级")
+# ``region_level`` as a manifest or front matter writes it → the level shown.
+_LEVEL_NAMES = {
+    "national": NATIONAL, "country": NATIONAL, "全国": NATIONAL, "国家": NATIONAL, "中央": NATIONAL,
+    "provincial": "省级", "province": "省级", "省级": "省级", "省": "省级",
+    "municipal": "市级", "city": "市级", "prefecture": "市级", "prefectural": "市级", "市级": "市级", "地市": "市级",
+    "county": "县级", "district": "县级", "county-level": "县级", "县级": "县级", "区县": "县级",
+}
+# Provincial-level units whose full name is not the short name + 省.
+_PROVINCE_FULL_NAMES = {
+    "北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市",
+    "内蒙古": "内蒙古自治区", "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区",
+    "新疆": "新疆维吾尔自治区", "香港": "香港特别行政区", "澳门": "澳门特别行政区",
+}
+# Cities that are provinces themselves (直辖市, 特别行政区): a document of theirs speaks at the provincial level.
+PROVINCIAL_CITIES = ("北京", "天津", "上海", "重庆", "香港", "澳门")
+# A document that speaks for the whole country, by its title or issuing office.
+_NATIONAL_ISSUER = re.compile(r"^(?:\d{4}年)?(?:中华人民共和国|中国)?(?:国务院|民政部|财政部|国家发展和改革委员会|中共中央|全国人民代表大会|全国人大)")
+
+
+@lru_cache(maxsize=1)
+def _province_names() -> dict[str, str]:
+    """Every way of writing a province that the engine knows (short, full) → its full name."""
+    names: dict[str, str] = {}
+    for short in sorted({place.province for place in places()} | {"台湾"}):
+        full = _PROVINCE_FULL_NAMES.get(short, short + "省")
+        names[short] = names[full] = full
+    return names
+
+
+def canonical_province(name: str) -> str:
+    """One name per province: 山东 = 山东省 = 山東省 → 山东省; 全国 stays; an unknown name is kept as written."""
+    name = to_simplified(str(name or "").strip())
+    if not name or name == NATIONAL:
+        return name
+    known = _province_names()
+    if name in known:
+        return known[name]
+    for suffix in ("省", "市", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区"):
+        if name.endswith(suffix) and name[:-len(suffix)] in known:
+            return known[name[:-len(suffix)]]
+    return name
+
+
+def canonical_city(name: str) -> str:
+    """One name per city, the short one as the dictionary lists it: 青島 = 青岛市 = 青岛 → 青岛."""
+    name = to_simplified(str(name or "").strip())
+    if not name:
+        return name
+    for place in places():
+        if name in (place.city, place.names[0] if place.names else place.city):
+            return place.city
+    return name
+
+
+def canonical_level(value) -> str:
+    """A ``region_level`` (national, provincial, 市级…) as one of :data:`LEVELS`; "" when not one of them."""
+    return _LEVEL_NAMES.get(to_simplified(str(value or "").strip()).lower(), "")
+
+
+def place_values(values: dict, provenance: dict, layers: list[tuple[str, dict]]) -> None:
+    """Canonical ``city``, ``province``, ``county`` and the document's ``level`` (全国/省级/市级/县级), in place.
+
+    A district or county implies its city (崂山区 → 青岛), a city its province; a municipality (北京, 上海…)
+    is a province. A county not given is the one of the city's districts the title names. The level is
+    the curated ``region_level`` when given, else the narrowest place known; a document naming no place is
+    national when its title or issuing office is a national one (国务院, 民政部…), else its level stays
+    unknown ("").
+    """
+    city = canonical_city(values.get("city", ""))
+    province = canonical_province(values.get("province", ""))
+    county = to_simplified(next((_text_value(curated["county"]) or "" for _, curated in layers
+                                 if curated.get("county")), "").strip())
+    provenance["county"] = next((source for source, curated in layers if curated.get("county")), "missing")
+    if county and not city:
+        city = next((place.city for place in places() if county in place.names[1:]), "")
+        if city:
+            provenance["city"] = "inferred"
+    curated_level = next((canonical_level(curated.get("region_level")) for _, curated in layers
+                          if canonical_level(curated.get("region_level"))), "")
+    if city and not county and curated_level in ("", "县级"):
+        title = to_simplified(str(values.get("title") or ""))
+        county = next((district for place in places() if place.city == city
+                       for district in place.names[1:] if district in title), "")
+        if county:
+            provenance["county"] = "inferred"
+    if city in PROVINCIAL_CITIES:
+        province = province or canonical_province(city)
+        city = ""
+    if city and not province:
+        province = province_of(city)
+        if province:
+            provenance["province"] = "inferred"
+    values["city"], values["province"], values["county"] = city, province, county
+    if curated_level:
+        level, provenance["level"] = curated_level, next(
+            source for source, curated in layers if canonical_level(curated.get("region_level")))
+    else:
+        national = not (county or city or province) and any(
+            _NATIONAL_ISSUER.match(to_simplified(str(values.get(name) or "").strip())) for name in ("source", "title"))
+        level = ("县级" if county else "市级" if city else "省级" if province else NATIONAL if national else "")
+        provenance["level"] = "inferred" if level else "missing"
+    values["level"] = level
+    if level == NATIONAL:
+        values["city"] = values["province"] = values["county"] = ""
+
+
+def facet_province(level: str, province: str) -> str:
+    """The value a document has in the ``province`` facet: its province, or 全国 for a national document."""
+    return NATIONAL if level == NATIONAL else province or ""
 
 
 class Inference:
@@ -355,6 +472,8 @@ _FRONT_MATTER_KEYS = {
     "title": "title", "标题": "title", "题目": "title",
     "city": "city", "城市": "city", "地市": "city",
     "province": "province", "省份": "province", "省": "province",
+    "county": "county", "区县": "county", "县区": "county", "district": "county",
+    "region_level": "region_level", "level": "region_level", "级别": "region_level", "层级": "region_level",
     "date": "date", "日期": "date", "成文日期": "date", "发布日期": "date",
     "year": "year", "年份": "year", "年度": "year",
     "source": "source", "来源": "source", "发布机关": "source", "发文机关": "source",
@@ -394,7 +513,7 @@ def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
     return fields
 
 
-_TEXT_FIELDS = ("title", "city", "province", "source", "doc_type", "script", "region_level", "date_basis")
+_TEXT_FIELDS = ("title", "city", "province", "county", "source", "doc_type", "script", "region_level", "date_basis")
 # Other names a manifest may use for a field.
 _MANIFEST_ALIASES = {"access_date": "accessed", "引用日期": "accessed", "访问日期": "accessed", "链接": "url",
                      "source_url": "url"}

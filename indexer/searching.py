@@ -26,9 +26,11 @@ from indexer.facets import FacetColumn, cross_counts, facet_counts
 from indexer.fields import SCHEMA_VERSION
 from indexer.highlight import highlight, snippet
 from indexer.matching import Evaluation, IndexArrays, Matches
+from indexer.metadata import NATIONAL, canonical_city, canonical_province, facet_province
 from indexer.query import QueryError, parse_query
 from indexer.querying import CompiledQuery, compile_query
 from indexer.ranking import Candidate, DuplicateFolder, rerank
+from indexer.timespan import TimeColumns, bounds
 
 MAX_LIMIT = 100
 # offset + limit: results deeper than this are not served. Each page costs the ranking and folding of every
@@ -42,7 +44,10 @@ DUPLICATE_POOL = 20
 # When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
 POOL_GROWTH = 4
 POOL_ROUNDS = 3
-FACET_COLUMNS = ("city", "year", "doc_type")
+FACET_COLUMNS = ("province", "city", "year", "doc_type")
+SORTS = ("relevance", "date")
+# "passage": every matching passage is a hit; "document": the best passage of each document is.
+GROUPS = ("passage", "document")
 # Figures: the most rows one call returns, and how far (in characters, same sentence) a figure may stand from a query word.
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -73,6 +78,14 @@ class Hit:
     # The document's address ("" when it has none) and whether its date is a guess (shown as such).
     url: str = ""
     date_estimated: bool = False
+    # Where the document speaks for: 全国, 省级, 市级 or 县级 ("" when unknown), its province (canonical
+    # full name, "" for a national document), and its county where known (``city`` is above).
+    level: str = ""
+    province: str = ""
+    county: str = ""
+    # How many of the matching passages (within the filters) are in this hit's document, this one
+    # included: grouped by document, the others are 「本文件另有 document_matches - 1 段」.
+    document_matches: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +103,12 @@ class SearchResponse:
     # True when too few passages had every word and the best partial matches were added.
     relaxed: bool = False
     took_ms: float = 0.0
+    # Distinct documents among the ``total`` matching passages.
+    documents_total: int = 0
+    # The order of ``hits``: "relevance" or "date" (newest first, undated last).
+    sort: str = "relevance"
+    # "passage", or "document": one hit per document (its best passage), paged over ``documents_total``.
+    group: str = "passage"
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -213,6 +232,8 @@ class SearchEngine:
             arrays = IndexArrays(searcher, generation)
             reader = searcher.reader()
             columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_COLUMNS}
+            dates = FacetColumn.from_values(fastcolumns.column_values(reader, "date"))
+            document_column = FacetColumn.from_values(fastcolumns.column_values(reader, "doc_id"))
             documents = store.read_documents(generation)
         except BaseException:
             if arrays is not None:
@@ -220,6 +241,9 @@ class SearchEngine:
             searcher.close()
             raise
         self._columns, self._documents, self._meta = columns, documents, meta
+        self._time, self._document_column = TimeColumns(columns["year"], dates), document_column
+        self._document_codes = document_column.codes
+        self._document_code = {doc_id: code for code, doc_id in enumerate(document_column.values)}
         self._place_columns = None
         self.warnings = _compatibility_warnings(meta) + ([fallback] if fallback else [])
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
@@ -254,17 +278,31 @@ class SearchEngine:
     # -- searching -------------------------------------------------------
 
     def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
-               exact: bool = False) -> SearchResponse:
-        """Ranked passages for ``query`` within the selected cities, years and types.
+               exact: bool = False, provinces=(), date_from=None, date_to=None,
+               sort: str = "relevance", group: str = "passage", doc_ids=()) -> SearchResponse:
+        """Ranked passages for ``query`` within the selected provinces (全国: national documents), cities,
+        years, types and the date range ``date_from``–``date_to`` (a year, year-month or date; either
+        may be None); ``sort="date"`` orders them newest first, undated last.
+
+        ``group="document"`` gives one hit per document: its best passage (first tier, then BM25F score;
+        the passages then ranked as ``sort`` says), with ``document_matches`` telling how many of its
+        passages match; ``offset`` and ``limit`` then count documents. ``doc_ids`` keeps the passages of
+        those documents only (to open a grouped document's other passages); facets honour it.
 
         Raises :class:`QueryError` (with a message for the reader) when the
-        query has nothing to search for.
+        query has nothing to search for, or a filter or the sort cannot be understood.
         """
         started = time.perf_counter()
         _check_text(query, "检索式")
         limit, offset, paging_notices = _checked_paging(limit, offset)
         parsed = parse_query(query)
-        selections = _selections(_checked_values(cities, "城市"), years, _checked_values(doc_types, "文档类型"))
+        if sort not in SORTS:
+            raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
+        if group not in GROUPS:
+            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
+        selections = _selections(_checked_values(cities, "城市"), years, _checked_values(doc_types, "文档类型"),
+                                 _checked_values(provinces, "省份"))
+        date_range = bounds(date_from, date_to)
         compiled = compile_query(parsed, expand=not exact)
         notices = list(parsed.notices) + paging_notices
         with self._lock:
@@ -273,11 +311,62 @@ class SearchEngine:
             relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
             if relaxed:
                 notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
-            facets, selected = facet_counts(_union(tiers), self._columns, selections)
-            hits = self._ranked_hits(tiers, compiled, selected, limit, offset)
+            matching = _union(tiers)
+            if doc_ids:
+                matching = matching & self._document_column.passing(set(doc_ids))
+            facets, selected = self._facet_counts(matching, selections, date_range)
+            per_document = np.bincount(self._document_column.codes[selected], minlength=len(self._document_column.values))
+            shown = self._best_of_each_document(tiers, selected) if group == "document" else selected
+            if sort == "date":
+                hits = self._dated_hits(tiers, compiled, shown, limit, offset)
+            else:
+                hits = self._ranked_hits(tiers, compiled, shown, limit, offset)
+            for hit in hits:
+                hit.document_matches = int(per_document[self._document_code[hit.doc_id]])
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=int(np.count_nonzero(selected)), facets=facets, hits=hits, notices=notices,
-                              expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2))
+                              expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2),
+                              documents_total=int(np.count_nonzero(per_document)), sort=sort, group=group)
+
+    def _best_of_each_document(self, tiers, selected: np.ndarray) -> np.ndarray:
+        """Mask of each document's best passage among ``selected``: its first tier, then its BM25F score."""
+        docnums = np.flatnonzero(selected)
+        best = np.zeros_like(selected)
+        if not len(docnums):
+            return best
+        tier_of, scores = _tier_and_score(tiers, docnums)
+        order = np.lexsort((docnums, -scores, tier_of))
+        _, first = np.unique(self._document_codes[docnums[order]], return_index=True)
+        best[docnums[order[first]]] = True
+        return best
+
+    def _facet_counts(self, matching: np.ndarray, selections: dict[str, set], date_range: tuple[int, int] | None,
+                      ) -> tuple[dict[str, list[dict]], np.ndarray]:
+        """Disjunctive facet counts and the selected passages; a date range narrows the year dimension."""
+        restrictions = {"year": self._time.within(*date_range)} if date_range else None
+        facets, selected = facet_counts(matching, self._columns, selections, restrictions)
+        facets["decade"] = decade_buckets(facets["year"])
+        return facets, selected
+
+    def _dated_hits(self, tiers, compiled: CompiledQuery, selected: np.ndarray, limit: int, offset: int) -> list[Hit]:
+        """Newest first (a document's date, else its year; undated last); within a date, by relevance
+        (tier, then BM25F score); near-duplicates folded into the newest copy."""
+        if limit == 0 or not selected.any():
+            return []
+        docnums = np.flatnonzero(selected)
+        tier_of, scores = _tier_and_score(tiers, docnums)
+        keys = self._time.sort_key[docnums]
+        wanted = offset + limit
+        folder = DuplicateFolder()
+        order = np.lexsort((docnums, -scores, tier_of, -keys))
+        start = 0
+        while len(folder.kept) < wanted and start < len(order):
+            chunk = order[start:start + wanted + DUPLICATE_POOL]
+            start += len(chunk)
+            pool = folder.fresh(self._candidate(int(docnums[i]), float(scores[i])) for i in chunk)
+            folder.add(pool, until=wanted, then=DUPLICATE_POOL)
+        return [self._hit(rank, candidate, compiled.all_needles)
+                for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
 
     def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, Matches]]:
         """Ranking tiers, each with the passages it adds: as typed, then via synonyms or title, then partial."""
@@ -339,6 +428,7 @@ class SearchEngine:
             citation=citation(passage, meta, section), reference=gbt7714(meta),
             duplicates=[self._where(docnum) for docnum in candidate.duplicates],
             url=meta.get("url", ""), date_estimated=bool(meta.get("date_estimated")),
+            level=meta.get("level", ""), province=meta.get("province", ""), county=meta.get("county", ""),
         )
 
     def _where(self, docnum: int) -> dict:
@@ -349,32 +439,50 @@ class SearchEngine:
         doc_ids, orders = self._place_columns
         return {"doc_id": doc_ids[docnum], "order": orders[docnum]}
 
-    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
+    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                         date_from=None, date_to=None) -> list[dict]:
         """The passages :meth:`search` would count, tallied by city and year (for a chart).
 
         Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
         """
+        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
+                                       region="city")
+        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+
+    def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                           date_from=None, date_to=None, region: str = "province") -> list[dict]:
+        """The passages :meth:`search` would count (every filter applied), by region and year: for charts of
+        matches per year (sum over regions) and per region (sum over years).
+
+        ``region``: "province" (全国 for national documents) or "city". Returns
+        ``[{"region", "year", "count"}, …]`` for the pairs that occur; a passage without a city (a national
+        or provincial document) has region "" when ``region="city"``, a year of 0 when undated.
+        """
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
         compiled = compile_query(parse_query(query), expand=not exact)
+        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
         with self._lock:
             self._refresh()
-            _, selected = facet_counts(_union(self._tiers(compiled)), self._columns, _selections(cities, years, doc_types))
-            counts = cross_counts(self._columns["city"], self._columns["year"], selected)
-        return [{"city": city, "year": year, "count": count}
-                for (city, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
+            counts = cross_counts(self._columns[region], self._columns["year"], selected)
+        return [{"region": place or "", "year": year, "count": count}
+                for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
 
-    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False) -> list[dict]:
+    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                    date_from=None, date_to=None) -> list[dict]:
         """How often each year's documents speak of ``query``: the passages :meth:`search` would count per year.
 
         Returns ``[{"year", "matching", "passages", "per_thousand"}, …]`` oldest first, one row per year
         with passages (within the filters), ``per_thousand`` = matching passages per 1,000 of that year's.
         """
         compiled = compile_query(parse_query(query), expand=not exact)
-        selections = _selections(cities, years, doc_types)
+        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
         with self._lock:
             self._refresh()
             year_column = self._columns["year"]
-            _, selected = facet_counts(_union(self._tiers(compiled)), self._columns, selections)
-            _, scope = facet_counts(np.ones(len(year_column.codes), dtype=bool), self._columns, selections)
+            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
+            _, scope = self._facet_counts(np.ones(len(year_column.codes), dtype=bool), selections, date_range)
             matching = dict(year_column.counts(selected))
             totals = year_column.counts(scope)
         return [{"year": year, "matching": matching.get(year, 0), "passages": total,
@@ -382,7 +490,7 @@ class SearchEngine:
                 for year, total in sorted(totals)]
 
     def figures(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False,
-                limit: int = FIGURE_LIMIT) -> FiguresResponse:
+                limit: int = FIGURE_LIMIT, provinces=(), date_from=None, date_to=None) -> FiguresResponse:
         """The figures the matching passages state near the query's words, with each one's passage.
 
         Passages are read best first (as :meth:`search` ranks them, without the page's re-ranking);
@@ -398,7 +506,8 @@ class SearchEngine:
         with self._lock:
             self._refresh()
             tiers = self._tiers(compiled)
-            _, selected = facet_counts(_union(tiers), self._columns, _selections(cities, years, doc_types))
+            _, selected = self._facet_counts(_union(tiers), _selections(cities, years, doc_types, provinces),
+                                             bounds(date_from, date_to))
             total = int(np.count_nonzero(selected))
             ranked = [docnum for _, matches in tiers for _, docnum in _top(matches, selected, total)]
             read = 0
@@ -497,7 +606,7 @@ class SearchEngine:
         docs = self.documents()
         counts = {}
         for name in FACET_COLUMNS:
-            values = [d.get(name) for d in docs if d.get(name)]
+            values = [_facet_value(d, name) for d in docs if _facet_value(d, name)]
             counts[name] = [{"value": v, "count": values.count(v)} for v in sorted(set(values), key=lambda v: (-values.count(v), str(v)))]
         return {"documents": len(docs), "passages": self._meta.get("passages", 0),
                 "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
@@ -547,8 +656,40 @@ def _checked_paging(limit, offset) -> tuple[int, int, list[str]]:
     return limit, offset, notices
 
 
-def _selections(cities, years, doc_types) -> dict[str, set]:
-    return {"city": set(cities), "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+def _selections(cities, years, doc_types, provinces=()) -> dict[str, set]:
+    """Facet selections with places in their canonical names (山东 → 山东省, 青島 → 青岛)."""
+    return {"province": {canonical_province(p) for p in provinces}, "city": {canonical_city(c) for c in cities},
+            "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+
+
+def _facet_value(meta: dict, name: str):
+    """A document's value in a facet, as its passages' column holds it."""
+    return facet_province(meta.get("level", ""), meta.get("province", "")) if name == "province" else meta.get(name)
+
+
+def decade_buckets(year_buckets: list[dict]) -> list[dict]:
+    """The year facet's counts summed by decade (1990 for 1990–1999), newest first: a compact year facet.
+
+    A decade is ``selected`` when every year of it with matches is selected.
+    """
+    decades: dict[int, dict] = {}
+    for bucket in year_buckets:
+        decade = decades.setdefault(bucket["value"] // 10 * 10, {"count": 0, "selected": True})
+        decade["count"] += bucket["count"]
+        decade["selected"] = decade["selected"] and bucket["selected"]
+    return [{"value": value, "count": d["count"], "selected": d["selected"]}
+            for value, d in sorted(decades.items(), reverse=True)]
+
+
+def _tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
+    tier_of = np.zeros(len(docnums), dtype=np.int64)
+    scores = np.zeros(len(docnums))
+    for number, (_, matches) in enumerate(tiers):
+        inside = matches.mask[docnums] & (tier_of == 0)
+        tier_of[inside] = number + 1
+        scores += matches.scores[docnums] * inside
+    return tier_of, scores
 
 
 def _union(tiers: list[tuple[wq.Query, Matches]]) -> np.ndarray:
@@ -557,12 +698,10 @@ def _union(tiers: list[tuple[wq.Query, Matches]]) -> np.ndarray:
 
 
 def _place_and_level(meta: dict) -> tuple[str, str]:
-    """Where a document speaks for: its city (市级), else its province (省级), else the country."""
-    if meta.get("city"):
-        return meta["city"], "市级"
-    if meta.get("province"):
-        return meta["province"], "省级"
-    return "全国", "全国"
+    """Where a document speaks for: its city, else its province, else the country; and its level."""
+    place = meta.get("city") or meta.get("province") or NATIONAL
+    level = meta.get("level") or ("市级" if meta.get("city") else "省级" if meta.get("province") else NATIONAL)
+    return place, level
 
 
 def _top(matches: Matches, allowed: np.ndarray, limit: int) -> list[tuple[float, int]]:

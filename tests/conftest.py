@@ -85,6 +85,30 @@ def indexed_passages(engine, documents) -> dict[str, list]:
     return {doc_id: engine.passages(doc_id) for doc_id in documents}
 
 
+EXTRA_CORPUS = PROJECT_ROOT.parent / "shared" / "extra-corpus"
+
+
+@pytest.fixture(scope="session")
+def collection_index_dir(tmp_path_factory) -> Path:
+    """An index of the whole collection: the seed corpus and every folder of ../shared/extra-corpus.
+
+    Built once per session (skips when the extra corpus is missing). Read-only for tests.
+    """
+    if not EXTRA_CORPUS.is_dir():
+        pytest.skip("../shared/extra-corpus is missing")
+    path = tmp_path_factory.mktemp("whole-collection") / "index"
+    build_index([CORPUS_DIR, EXTRA_CORPUS], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def collection_engine(collection_index_dir):
+    """A :class:`SearchEngine` on :func:`collection_index_dir`."""
+    engine = open_engine(collection_index_dir)
+    yield engine
+    engine.close()
+
+
 @pytest.fixture
 def cli(index_dir, capsys, monkeypatch):
     """Run ``policy-search`` in-process: ``cli("search", "养老", "--json")`` → CliResult.

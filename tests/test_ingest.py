@@ -94,7 +94,7 @@ def test_yaml_front_matter_overrides_inference(tmp_path):
     loaded = load(path, tmp_path)
     document = loaded.document
     assert (document.title, document.city, document.province, document.date, document.year) == (
-        "临沂市特困人员供养工作指引", "临沂", "山东", "2024-07-09", 2024)
+        "临沂市特困人员供养工作指引", "临沂", "山东省", "2024-07-09", 2024)
     assert document.source == "临沂市民政局" and document.authors == ["王五", "赵六"]
     assert {k: document.provenance[k] for k in ("title", "city", "date", "source", "doc_type")} == {
         "title": "front-matter", "city": "front-matter", "date": "front-matter", "source": "front-matter",
