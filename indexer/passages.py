@@ -3,7 +3,10 @@
 A passage is a paragraph; one longer than about ``MAX_PASSAGE_CHARS`` is cut
 at sentence ends so a hit points at the sentences that matter. A paragraph
 repeated inside one document (captures often repeat an introduction) becomes
-one passage.
+one passage. A bare line naming who is responsible for a measure
+(「(責任單位:…)」, 「（牵头单位：…）」) belongs to the paragraph before it; in a text
+whose headings are marked (``#``), a short unmarked line standing between two
+paragraphs is a photo caption, not a heading, and is left out.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from indexer.cleaning import iter_clean_lines, split_lines
 from indexer.documents import Passage
 from indexer.similarity import MIN_CHARS, RecentNearDuplicates
-from indexer.sections import SectionTracker, classified, comparable, is_title_line
+from indexer.script import to_simplified
+from indexer.sections import SHORT_LINE_RANK, Line, SectionTracker, classified, comparable, is_title_line
 
 MAX_PASSAGE_CHARS = 400
 
@@ -25,6 +29,8 @@ _MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MARKDOWN_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 _MARKDOWN_LINE_PREFIX = re.compile(r"^(?:>\s*|[-*+]\s+)+")
+# 「(责任单位:市民政局、…)」 alone on a line, in either script (matched on the Simplified form).
+_RESPONSIBLE = re.compile(r"^[(（]\s*(?:责任|牵头|主责|配合)单位\s*[:：][^()（）]*[)）]$")
 
 
 def split_passages(text: str, title: str) -> list[Passage]:
@@ -42,7 +48,18 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     order = 0
     seen: set[bytes] = set()
     near = RecentNearDuplicates()
-    for line in classified(iter_clean_lines(lines)):
+    marked_headings = False  # the text marks its headings with #: an unmarked short line is no heading
+    previous_body = False
+    for line, following in _with_next(classified(iter_clean_lines(lines))):
+        if is_responsible_line(line.text):
+            continue  # joined to the paragraph before it (below), or nothing to join
+        if line.heading is not None and line.body is None and line.text.lstrip().startswith("#"):
+            marked_headings = True
+        elif (marked_headings and previous_body and line.heading is not None and line.body is None
+              and line.heading.rank == SHORT_LINE_RANK and not line.text.startswith("**")
+              and following is not None and following.heading is None):
+            continue  # a photo caption between two paragraphs
+        previous_body = line.heading is None
         if line.heading is not None:
             if is_title_line(line.heading.text, title):
                 tracker.leave_all()
@@ -60,9 +77,27 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
         seen.add(digest)
         if len(key) >= MIN_CHARS and near.seen(key):
             continue
+        if following is not None and is_responsible_line(following.text):
+            body = f"{body}{following.text.strip()}"
         for piece in split_long(body):
             yield Passage(text=piece, order=order, section=tracker.path)
             order += 1
+
+
+def is_responsible_line(line: str) -> bool:
+    """「(責任單位:市民政局、…)」: who carries out the measure before it, not a passage or heading of its own."""
+    return bool(_RESPONSIBLE.match(to_simplified(line.strip())))
+
+
+def _with_next(lines: Iterable[Line]) -> Iterator[tuple[Line, Line | None]]:
+    """Each line with the one after it (None at the end)."""
+    previous = None
+    for line in lines:
+        if previous is not None:
+            yield previous, line
+        previous = line
+    if previous is not None:
+        yield previous, None
 
 
 def strip_markdown(text: str) -> str:

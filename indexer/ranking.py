@@ -22,6 +22,8 @@ class Candidate:
     docnum: int
     score: float
     folded: str  # the passage's match_form
+    # Ranked before the score: how much of the query the passage covers (the words tier), else 0.
+    level: float = 0.0
     duplicates: list[int] = field(default_factory=list)  # docnums folded into this one
     _shingles: set[str] | None = field(default=None, repr=False, compare=False)
 
@@ -54,7 +56,7 @@ def proximity_bonus(folded: str, clause_needles: list[list[str]]) -> float:
 def rerank(candidates: list[Candidate], clause_needles: list[list[str]]) -> list[Candidate]:
     for candidate in candidates:
         candidate.score *= 1 + proximity_bonus(candidate.folded, clause_needles)
-    return sorted(candidates, key=lambda c: (-c.score, c.docnum))
+    return sorted(candidates, key=lambda c: (-c.level, -c.score, c.docnum))
 
 
 class DuplicateFolder:

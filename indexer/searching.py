@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import scoring
-from whoosh import query as wq
 
 from indexer import fastcolumns, morelikethis, store
 from indexer.analysis import USE_HMM, dictionary_fingerprint, match_form
@@ -30,14 +29,13 @@ from indexer.metadata import NATIONAL, canonical_city, canonical_province, facet
 from indexer.query import QueryError, parse_query
 from indexer.querying import CompiledQuery, compile_query
 from indexer.ranking import Candidate, DuplicateFolder, rerank
+from indexer.tiers import Tier, build_tiers
 from indexer.timespan import TimeColumns, bounds
 
 MAX_LIMIT = 100
 # offset + limit: results deeper than this are not served. Each page costs the ranking and folding of every
 # result above it, so a page at offset 10**9 would cost the whole collection under the engine lock.
 MAX_RESULT_DEPTH = 1000
-# Below this many passages with every word, partial matches are added after them.
-RELAX_BELOW = 3
 # Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
 # and, once the page is full, only to fold their near copies into its hits.
 DUPLICATE_POOL = 20
@@ -308,9 +306,9 @@ class SearchEngine:
         with self._lock:
             self._refresh()
             tiers = self._tiers(compiled)
-            relaxed = len(tiers) > 1 and tiers[-1][0] is compiled.relaxed
+            relaxed = any(tier.partial for tier in tiers)
             if relaxed:
-                notices.append("没有同时包含全部检索词的段落足够多，已补充只包含部分检索词的结果（排在后面）。")
+                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
             matching = _union(tiers)
             if doc_ids:
                 matching = matching & self._document_column.passing(set(doc_ids))
@@ -368,51 +366,47 @@ class SearchEngine:
         return [self._hit(rank, candidate, compiled.all_needles)
                 for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
 
-    def _tiers(self, compiled: CompiledQuery) -> list[tuple[wq.Query, Matches]]:
-        """Ranking tiers, each with the passages it adds: as typed, then via synonyms or title, then partial."""
-        evaluation = Evaluation(self._arrays)  # the postings decoded once for every tier
-        strict = evaluation.matches(compiled.strict)
-        tiers = [(compiled.strict, strict)]
-        found = strict.mask
-        for tier in (compiled.broad, compiled.relaxed):
-            if tier is None or (tier is compiled.relaxed and np.count_nonzero(found) >= RELAX_BELOW):
-                continue
-            matches = evaluation.matches(tier)
-            extra = matches.mask & ~found
-            if extra.any() or tier is compiled.broad:
-                tiers.append((tier, Matches(extra, matches.scores * extra)))
-                found = found | extra
-        return tiers
+    def _tiers(self, compiled: CompiledQuery) -> list[Tier]:
+        """Ranking tiers, each with the passages it adds: as typed, via synonyms or title, by words, by headings."""
+        return build_tiers(Evaluation(self._arrays), compiled)  # the postings decoded once for every tier
 
-    def _ranked_hits(self, tiers, compiled: CompiledQuery, selected: np.ndarray, limit: int, offset: int) -> list[Hit]:
-        """Tier by tier, BM25F re-ranked by proximity, near-duplicates folded into the first copy."""
-        if limit == 0 or not selected.any():
+    def _ranked_hits(self, tiers: list[Tier], compiled: CompiledQuery, selected: np.ndarray,
+                     limit: int, offset: int) -> list[Hit]:
+        """Tier by tier, BM25F re-ranked by proximity, near-duplicates folded into the first copy. Passages
+        matched by headings alone are not counted (``selected``) and come after every counted one."""
+        if limit == 0:
             return []
         wanted = offset + limit
         folder = DuplicateFolder()
-        for _, matches in tiers:
-            self._fold_best(folder, matches, selected, wanted, compiled.needles)
+        for tier in tiers:
+            allowed = selected
+            if not allowed.any():
+                continue
+            needles = compiled.needles if tier.levels is None else compiled.word_needles
+            self._fold_best(folder, tier.matches, allowed, wanted, needles, tier.levels)
             if len(folder.kept) >= wanted:
                 break
-        return [self._hit(rank, candidate, compiled.all_needles)
+        # A passage found by words is highlighted word by word; one found as typed, as typed.
+        return [self._hit(rank, candidate, compiled.piece_needles if candidate.level else compiled.all_needles)
                 for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
 
     def _fold_best(self, folder: DuplicateFolder, matches: Matches, selected: np.ndarray, wanted: int,
-                   clause_needles: list[list[str]]) -> None:
+                   clause_needles: list[list[str]], levels: np.ndarray | None = None) -> None:
         """Best matches into ``folder`` until it keeps ``wanted``: pools growing while reprints fold away."""
         first_pool = wanted + DUPLICATE_POOL
         largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
         fetched, size = 0, first_pool
         while len(folder.kept) < wanted and size <= largest_pool:
-            top = _top(matches, selected, size)
-            pool = folder.fresh(self._candidate(docnum, score) for score, docnum in top[fetched:])
+            top = _top(matches, selected, size, levels)
+            pool = folder.fresh(self._candidate(docnum, score, levels) for score, docnum in top[fetched:])
             folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
             if len(top) < size:
                 return  # no more passages
             fetched, size = len(top), size * POOL_GROWTH
 
-    def _candidate(self, docnum: int, score: float = 0.0) -> Candidate:
-        return Candidate(docnum, score, self._arrays.folded("content", docnum))
+    def _candidate(self, docnum: int, score: float = 0.0, levels: np.ndarray | None = None) -> Candidate:
+        level = float(levels[docnum]) if levels is not None else 0.0
+        return Candidate(docnum, score, self._arrays.folded("content", docnum), level=level)
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
         stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score
@@ -509,7 +503,7 @@ class SearchEngine:
             _, selected = self._facet_counts(_union(tiers), _selections(cities, years, doc_types, provinces),
                                              bounds(date_from, date_to))
             total = int(np.count_nonzero(selected))
-            ranked = [docnum for _, matches in tiers for _, docnum in _top(matches, selected, total)]
+            ranked = [docnum for tier in tiers if tier.counted for _, docnum in _top(tier.matches, selected, total, tier.levels)]
             read = 0
             for read, docnum in enumerate(ranked, start=1):
                 folded = self._arrays.folded("content", docnum)
@@ -685,16 +679,16 @@ def _tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
     tier_of = np.zeros(len(docnums), dtype=np.int64)
     scores = np.zeros(len(docnums))
-    for number, (_, matches) in enumerate(tiers):
+    for number, matches in enumerate(tier.matches for tier in tiers):
         inside = matches.mask[docnums] & (tier_of == 0)
         tier_of[inside] = number + 1
         scores += matches.scores[docnums] * inside
     return tier_of, scores
 
 
-def _union(tiers: list[tuple[wq.Query, Matches]]) -> np.ndarray:
-    """The passages any tier matches: what :meth:`SearchEngine.search` counts."""
-    return np.logical_or.reduce([matches.mask for _, matches in tiers])
+def _union(tiers: list[Tier]) -> np.ndarray:
+    """The passages any counted tier matches: what :meth:`SearchEngine.search` counts."""
+    return np.logical_or.reduce([tier.matches.mask for tier in tiers if tier.counted])
 
 
 def _place_and_level(meta: dict) -> tuple[str, str]:
@@ -704,19 +698,25 @@ def _place_and_level(meta: dict) -> tuple[str, str]:
     return place, level
 
 
-def _top(matches: Matches, allowed: np.ndarray, limit: int) -> list[tuple[float, int]]:
-    """The ``limit`` best allowed matches as (score, docnum): by score, ties by docnum (as Whoosh orders)."""
+def _top(matches: Matches, allowed: np.ndarray, limit: int, levels: np.ndarray | None = None) -> list[tuple[float, int]]:
+    """The ``limit`` best allowed matches as (score, docnum): by level (when given), then score, ties by
+    docnum (as Whoosh orders)."""
     docnums = np.flatnonzero(matches.mask & allowed)
     if not len(docnums) or limit <= 0:
         return []
     scores = matches.scores[docnums]
+    ranks = scores if levels is None else levels[docnums] * _LEVEL_SCALE + scores
     if len(docnums) > limit:
-        keep = np.argpartition(-scores, limit - 1)[:limit]
-        threshold = scores[keep].min()
-        keep = np.flatnonzero(scores >= threshold)  # every tie at the cut, so the docnum order decides
-        docnums, scores = docnums[keep], scores[keep]
-    order = np.lexsort((docnums, -scores))[:limit]
+        keep = np.argpartition(-ranks, limit - 1)[:limit]
+        threshold = ranks[keep].min()
+        keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
+        docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
+    order = np.lexsort((docnums, -ranks))[:limit]
     return [(float(scores[i]), int(docnums[i])) for i in order]
+
+
+# Levels (coverage steps) outrank any BM25F score when ranking by both.
+_LEVEL_SCALE = 1e6
 
 
 def open_engine(index_dir: Path | str | None = None) -> SearchEngine:

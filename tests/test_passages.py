@@ -287,3 +287,30 @@ def test_split_passages_directly():
     assert passages[0].section == ["一、兜底保障", "低保标准提高"]
     assert passages[1].section == ["一、兜底保障", "(一)完善救助政策"]
     assert [p.order for p in passages] == [0, 1, 2]
+
+
+def test_responsible_units_line_joins_the_measure_before_it(indexed_passages):
+    """The Traditional plan ends each group of measures with a bare 「(責任單位:…)」 line: not a passage or
+    heading of its own, but the end of the measure before it."""
+    plan = next(passages for passages in indexed_passages.values()
+                if any("責任單位" in p.passage for p in passages))
+    assert not any(p.passage.startswith("(責任單位") for p in plan)
+    assert not any("責任單位" in part for p in plan for part in p.section)
+    joined = [p for p in plan if "(責任單位:" in p.passage]
+    assert len(joined) == 9  # one per chapter of the plan, each after its last measure
+    # the measure comes first, the units after it; the last chapter has one unnumbered paragraph
+    assert all(p.passage.index("(責任單位:") > 40 and p.passage.endswith(")") for p in joined)
+    assert sum(bool(re.match(r"^\([一二三四五六七八九十]+\)", p.passage)) for p in joined) == 8
+
+
+def test_an_unmarked_photo_caption_is_no_heading(corpus_dir, indexed_passages):
+    """In a page whose headings are marked (####), a short unmarked line between two paragraphs is a photo
+    caption (聊城: 「人才公寓住户在自助终端机上办理业务」): neither a heading nor a passage."""
+    caption = "人才公寓住户在自助终端机上办理业务"
+    assert caption in raw_lines(corpus_dir, "004")
+    passages = [p for doc_id, p in all_passages(indexed_passages) if doc_id.startswith("004_")]
+    assert not any(caption in part for p in passages for part in p.section)
+    assert not any(caption in p.passage for p in passages)
+    # the paragraph after it stays under the page's own heading
+    after = next(p for p in passages if p.passage.startswith("“故人不独亲其亲"))
+    assert after.section[-1].startswith("提高社会保障水平")

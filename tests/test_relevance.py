@@ -182,3 +182,78 @@ def test_dev_queries_meet_targets(engine):
     judged = evaluation.load_judgments(DEV_QUERIES)
     ours = evaluation.means(evaluation.evaluate(judged, evaluation.engine_run(engine)))
     assert ours.ndcg >= 0.95 and ours.recall >= 0.95
+
+
+# -- the whole collection: queries as people type them -------------------------------------------
+
+EXTRA_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "extra-corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="session")
+def collection(tmp_path_factory):
+    """An index of the whole collection (seed corpus + ../shared/extra-corpus) and every passage's folded text."""
+    if not EXTRA_CORPUS.is_dir():
+        pytest.skip("../shared/extra-corpus not present")
+    path = tmp_path_factory.mktemp("collection")
+    build_index([CORPUS, EXTRA_CORPUS], path)
+    engine = open_engine(path)
+    texts = {(doc["doc_id"], p.order): folded(p.passage).lower()
+             for doc in engine.documents() for p in engine.passages(doc["doc_id"])}
+    yield engine, texts
+    engine.close()
+
+
+@pytest.mark.parametrize("query, words", [
+    ("养老服务补贴发放", ["养老", "服务", "补贴", "发放"]),
+    ("特困人员供养标准提高", ["特困", "供养", "标准", "提高"]),  # 特困 = 特困人员 (thesaurus)
+    ("残疾人康复服务体系建设", ["残疾人", "康复", "服务", "体系", "建设"]),
+])
+def test_an_unspaced_query_finds_the_passages_holding_its_words(collection, query, words):
+    """Verbatim first, then every passage holding all its words (counted independently in the texts)."""
+    engine, texts = collection
+    response = engine.search(query, limit=100)
+    shown = [(hit.doc_id, hit.order) for hit in response.hits]
+    holding = {key for key, text in texts.items() if all(word in text for word in words)}
+    assert len(holding) >= 2
+    verbatim = [query in texts[key] for key in shown]
+    assert verbatim == sorted(verbatim, reverse=True)
+    every = [key in holding for key in shown]
+    assert every == sorted(every, reverse=True)  # every word before most of the words
+    folded_into = {(d["doc_id"], d["order"]) for hit in response.hits for d in hit.duplicates}
+    assert holding <= set(shown) | folded_into
+    assert response.total >= len(holding)
+
+
+def test_the_telling_word_outranks_the_common_one(collection):
+    """Of passages with only one of two words, those holding the rarer word (敬老院, or its part 敬老) are
+    added, the hundreds holding only 转型 are not."""
+    engine, texts = collection
+    response = engine.search("敬老院 转型", limit=100)
+    partial = [(hit.doc_id, hit.order) for hit in response.hits
+               if not ("敬老院" in texts[(hit.doc_id, hit.order)] and "转型" in texts[(hit.doc_id, hit.order)])]
+    assert partial and response.relaxed
+    assert not any("转型" in texts[key] and "敬老" not in texts[key] for key in partial)
+    assert sum("敬老院" in text for text in texts.values()) <= response.total
+    assert response.total < sum("转型" in text for text in texts.values())
+
+
+def test_a_pasted_clause_finds_the_same_measure_elsewhere(collection):
+    """A clause pasted from one report finds other documents' passages on the same measure."""
+    engine, texts = collection
+    clause = "健全分层分类社会救助体系"
+    response = engine.search(clause, limit=10)
+    documents = {hit.doc_id for hit in response.hits}
+    assert len(response.hits) == 10 and len(documents) >= 4
+    for hit in response.hits:
+        text = texts[(hit.doc_id, hit.order)]
+        assert "社会救助" in text and ("分层分类" in text or "体系" in text)
+
+
+def test_older_words_are_found_by_their_parts(collection):
+    """社会福利院 is nowhere verbatim; passages on 福利院 (儿童福利院) are found by the part."""
+    engine, texts = collection
+    assert not any("社会福利院" in text for text in texts.values())
+    response = engine.search("社会福利院", limit=100)
+    shown = {(hit.doc_id, hit.order) for hit in response.hits}
+    assert {key for key, text in texts.items() if "福利院" in text} <= shown
