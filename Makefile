@@ -3,7 +3,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 APP := search_app/app.py
-INDEX_DIR ?= $(if $(POLICY_SEARCH_INDEX),$(POLICY_SEARCH_INDEX),index)
 
 .PHONY: run test index bench load
 
@@ -20,8 +19,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 # Built when missing, or rebuilt when the engine cannot open it (an index of an older format).
+# The index folder reaches Python through the environment (POLICY_SEARCH_INDEX, default index/), never pasted
+# into code or a command line: a path holding quotes or $(...) is a path, nothing more.
 index: $(VENV)/.installed
-	@test -e $(INDEX_DIR)/current && $(BIN)/python -c "from indexer.searching import open_engine; open_engine('$(INDEX_DIR)')" 2>/dev/null \
+	@POLICY_SEARCH_INDEX="$${POLICY_SEARCH_INDEX:-index}"; export POLICY_SEARCH_INDEX; \
+	test -e "$$POLICY_SEARCH_INDEX/current" \
+		&& $(BIN)/python -c "from indexer.searching import open_engine; open_engine()" 2>/dev/null \
 		|| $(BIN)/policy-search index
 
 run: index

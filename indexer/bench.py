@@ -431,7 +431,7 @@ def task_query_baseline(index_dir: str, mix_path: str, rounds: int) -> dict:
 
     jieba.setLogLevel(60)
     mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
-    index = whoosh_index.open_dir(index_dir)
+    index = whoosh_index.open_dir(index_dir, schema=_baseline_schema())  # its own schema, not the pickled one
     searcher = index.searcher()
     parser = QueryParser("content", index.schema)
     for item in mix:
@@ -453,7 +453,7 @@ def task_first_query_baseline(index_dir: str, query: str) -> dict:
     from whoosh.qparser import QueryParser
 
     jieba.setLogLevel(60)
-    index = whoosh_index.open_dir(index_dir)
+    index = whoosh_index.open_dir(index_dir, schema=_baseline_schema())  # its own schema, not the pickled one
     searcher = index.searcher()
     total, _ = _baseline_search(searcher, QueryParser("content", index.schema),
                                 {"query": query, "cities": [], "years": []})

@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 from whoosh import index as whoosh_index
 
-from indexer import store
+from indexer import safepickle, store  # safepickle: every pickle read from an index is restricted
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema
@@ -152,7 +152,8 @@ def index_meta(summary: BuildSummary, corpus_dirs: list[Path], extra: dict | Non
     return meta
 
 
-def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False) -> BuildSummary:
+def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False,
+                follow_links: bool = False) -> BuildSummary:
     """Index every readable file under ``corpus_dirs`` into a fresh generation and publish it.
 
     The same content twice is indexed once (the later file is reported as a
@@ -172,7 +173,7 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
                 if not corpus.is_dir():
                     summary.skipped.append(Skipped(str(corpus), "语料目录不存在"))
                     continue
-                for item in scan(corpus):
+                for item in scan(corpus, follow_links=follow_links):
                     if isinstance(item, Skipped):
                         summary.skipped.append(item)
                     else:

@@ -138,6 +138,8 @@ def is_chrome(line: str) -> bool:
 
 
 def _continues(previous: str, line: str) -> bool:
+    if previous.startswith(("#", "**")):
+        return False  # a heading a reader marked (Word styles, HTML h1–h6) is whole on its line, however long
     if _STRUCTURAL_START.match(previous) and len(previous) <= 40 and not _has_open_bracket(previous):
         return False  # a heading, unless a quote left open says the line broke inside it
     if not _WORD_END.search(previous) or not _WORD_START.match(line) or _STRUCTURAL_START.match(line):

@@ -8,11 +8,13 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
+from indexer.names import one_line
 from indexer.query import QueryError
-from indexer.store import BuildFailed, IndexBusy, IndexMissing
+from indexer.store import BuildFailed, IndexBusy, IndexMissing, NotAnIndex
 
 EXIT_USAGE = 2
 QUERY_COMMANDS = ("search", "figures", "timeline", "export")  # commands whose first argument is a query
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.handler(args) or 0
-    except (UserError, QueryError, IndexMissing, IndexBusy) as error:
+    except (UserError, QueryError, IndexMissing, IndexBusy, NotAnIndex) as error:
         print(f"错误：{error}", file=sys.stderr)
         return EXIT_USAGE
     except BuildFailed as error:
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--corpus", action="append", type=Path, help="语料目录，可重复（默认 corpus/）")
     _index_dir_option(index)
     index.add_argument("--quiet", action="store_true", help="不显示进度条")
+    index.add_argument("--follow-links", action="store_true",
+                       help="也读取指向语料目录之外的符号链接（默认跳过并报告）")
     index.add_argument("--update", action="store_true",
                        help="增量更新：只读新增、改动、删除的文件（按内容哈希），并登记 --corpus 给出的新语料目录")
     index.set_defaults(handler=run_index)
@@ -200,7 +204,8 @@ def run_index(args) -> int:
     missing = [str(c) for c in corpora if not c.is_dir()]
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
-    summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet)
+    summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet,
+                          follow_links=args.follow_links)
     print_skipped(summary.skipped, summary.notes)
     print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
           f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
@@ -342,29 +347,79 @@ def _plain(highlighted: str) -> str:
 
 def run_batch(engine, args) -> int:
     """One query per line, one process; a line that fails gives an object with ``error``, not a stop."""
-    handle = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8-sig")
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            query = line.strip()
-            if not query:
+    for number, query in enumerate(batch_lines(args.batch), start=1):
+        if isinstance(query, str) and not query.strip():
+            continue
+        try:
+            if isinstance(query, BatchLineError):
+                raise query
+            query = query.strip()
+            response = engine.search(query, limit=args.limit, offset=args.offset, **_filters(args))
+        except Exception as error:  # noqa: BLE001 - one bad line must not end the batch
+            message = str(error) if isinstance(error, QueryError) else f"{type(error).__name__}: {error}"
+            shown = query.shown if isinstance(query, BatchLineError) else query
+            record = {"line": number, "query": shown, "error": message}
+        else:
+            if not args.json:
+                print(f"{number}\t{response.total}\t{response.took_ms:.1f} ms\t{one_line(query)}")
                 continue
-            try:
-                response = engine.search(query, limit=args.limit, offset=args.offset, **_filters(args))
-            except Exception as error:  # noqa: BLE001 - one bad line must not end the batch
-                message = str(error) if isinstance(error, QueryError) else f"{type(error).__name__}: {error}"
-                record = {"line": number, "query": query, "error": message}
-            else:
-                record = {"line": number, **response.to_dict()} if args.json else None
-                if record is None:
-                    print(f"{number}\t{response.total}\t{response.took_ms:.1f} ms\t{query}")
-                    continue
-            if args.json:
-                json.dump(record, sys.stdout, ensure_ascii=False)
-                sys.stdout.write("\n")
-            else:
-                print(f"{number}\t错误：{record['error']}\t{query}")
-            sys.stdout.flush()
+            record = {"line": number, **response.to_dict()}
+        if args.json:
+            json.dump(record, sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            print(f"{number}\t错误：{record['error']}\t{one_line(record['query'])}")
+        sys.stdout.flush()
     return 0
+
+
+class BatchLineError(QueryError):
+    """A batch line that cannot be decoded; the others are answered."""
+
+    def __init__(self, message: str, shown: str):
+        super().__init__(message)
+        self.shown = shown
+
+
+BATCH_SAMPLE = 1 << 16
+_BATCH_ENCODINGS = ("utf", "gb", "big5", "cp950", "cp936", "hz")  # queries are Chinese text
+
+
+def batch_lines(source) -> Iterator:
+    """A batch file's lines, each decoded on its own with the encoding detected as for corpus files
+    (charset-normalizer on the first 64 KiB; UTF-8 and GB18030 tried when a line does not fit it); a line
+    nothing decodes is a :class:`BatchLineError` in its place. Standard input streams line by line."""
+    from indexer.readers import UnreadableFile, detect_encoding
+
+    if str(source) == "-":
+        handle, encoding = sys.stdin.buffer, "utf-8"
+    else:
+        handle = source.open("rb")
+        sample = handle.read(BATCH_SAMPLE)
+        try:
+            encoding, _ = detect_encoding(sample, complete=len(sample) < BATCH_SAMPLE)
+        except UnreadableFile:
+            encoding = "utf-8"
+        if not encoding.replace("-", "_").lower().startswith(_BATCH_ENCODINGS):
+            encoding = "utf-8"  # a single-byte guess (cp1252 …) would turn a damaged line into mojibake
+        handle.seek(0)
+        if encoding.replace("-", "_").lower().startswith(("utf_16", "utf_32")):  # lines are not byte lines
+            with handle:
+                yield from handle.read().decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+            return
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            for candidate in dict.fromkeys(("utf-8", encoding, "gb18030")):
+                try:
+                    yield raw.decode(candidate)
+                    break
+                except (UnicodeDecodeError, LookupError):
+                    continue
+            else:
+                shown = raw.decode("utf-8", errors="replace").strip()
+                yield BatchLineError("这一行无法解码（不是 UTF-8 或 GB18030 文本），已跳过。", shown)
 
 
 def run_bench(args) -> int:

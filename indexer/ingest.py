@@ -64,18 +64,34 @@ def corpus_files(corpus_dir: Path) -> Iterator[Path]:
             yield item
 
 
-def scan(corpus_dir: Path) -> Iterator[Path | Skipped]:
+def scan(corpus_dir: Path, follow_links: bool = False) -> Iterator[Path | Skipped]:
     """Every file under a corpus directory in a stable order, or why it is left out.
 
-    Symlinked folders are followed once; a folder reached again through a
-    link (a symlink loop) is reported, not walked. Hidden files, manifests and
-    corpus notes (README, SOURCE, LICENSE) are passed over silently.
+    Symlinks that stay inside the corpus are followed (a folder once; a folder
+    reached again through a link, a symlink loop, is reported, not walked); a
+    link that leads out of the corpus is reported and not read unless
+    ``follow_links``. Hidden files, manifests and corpus notes (README, SOURCE,
+    LICENSE) are passed over silently.
     """
     visited: set[tuple[int, int]] = set()
-    yield from _scan_dir(Path(corpus_dir), visited)
+    root = None if follow_links else Path(corpus_dir).resolve()
+    yield from _scan_dir(Path(corpus_dir), visited, root)
 
 
-def _scan_dir(directory: Path, visited: set[tuple[int, int]]) -> Iterator[Path | Skipped]:
+def _outside(path: Path, root: Path | None) -> str | None:
+    """Where a symlink leads when that is outside ``root`` (None: inside, not a link, or links allowed)."""
+    if root is None or not path.is_symlink():
+        return None
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):
+        return None  # a loop or a dangling link: reported by the reader as before
+    if target == root or root in target.parents:
+        return None
+    return str(target)
+
+
+def _scan_dir(directory: Path, visited: set[tuple[int, int]], root: Path | None = None) -> Iterator[Path | Skipped]:
     try:
         status = directory.stat()
     except OSError as error:
@@ -95,12 +111,16 @@ def _scan_dir(directory: Path, visited: set[tuple[int, int]]) -> Iterator[Path |
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
+        target = _outside(path, root)
+        if target is not None:
+            yield Skipped(str(path), f"符号链接指向语料目录之外（{target}），未读取；确需读取请加 --follow-links")
+            continue
         try:
             is_dir = entry.is_dir()  # follows symlinks; False for a broken or looping link
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _scan_dir(path, visited)
+            yield from _scan_dir(path, visited, root)
         elif entry.name != MANIFEST_NAME and not _CORPUS_DOCS.match(entry.name):
             if supported(path):
                 yield path

@@ -39,7 +39,8 @@ def run_update(args) -> int:
             raise
         from indexer.building import build_index
 
-        built = build_index(args.corpus, index_dir, show_progress=not args.quiet)
+        built = build_index(args.corpus, index_dir, show_progress=not args.quiet,
+                            follow_links=getattr(args, "follow_links", False))
         print_skipped(built.skipped, built.notes)
         print(f"索引不存在，已新建：{built.documents} 篇文档，{built.passages} 个段落，{built.characters} 字，"
               f"用时 {built.seconds:.2f} 秒；跳过 {len(built.skipped)} 个文件。")

@@ -24,7 +24,7 @@ import zlib
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
-from pickle import loads
+from indexer.safepickle import loads  # admits only the classes of an index
 
 import numpy as np
 from whoosh import query as wq

@@ -11,6 +11,7 @@ paragraphs is a photo caption, not a heading, and is left out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 
@@ -45,7 +46,7 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     """
     tracker = SectionTracker()
     order = 0
-    seen: set[int] = set()
+    seen: set[bytes] = set()
     near = RecentNearDuplicates()
     marked_headings = False  # the text marks its headings with #: an unmarked short line is no heading
     previous_body = False
@@ -70,9 +71,10 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
             continue
         body = strip_markdown(line.body)
         key = comparable(body)
-        if not key or hash(key) in seen or (line.heading is None and is_title_line(body, title)):
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # stable across processes
+        if not key or digest in seen or (line.heading is None and is_title_line(body, title)):
             continue
-        seen.add(hash(key))
+        seen.add(digest)
         if len(key) >= MIN_CHARS and near.seen(key):
             continue
         if following is not None and is_responsible_line(following.text):

@@ -47,6 +47,8 @@ UNSUPPORTED_HINTS = {
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Web pages, Word files and PDFs are parsed whole by their libraries.
 MAX_PARSED_BYTES = 64 * 1024 * 1024
+# A .docx is a zip: its parts together may unpack to this much (a 290 KB file can hold 64 MiB of paragraphs).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024
 SAMPLE_BYTES = 256 * 1024
 # A line longer than this is cut (after a sentence end where possible) so no line grows without bound.
@@ -420,6 +422,7 @@ def read_docx(path: Path) -> Source:
     from docx.text.paragraph import Paragraph
 
     _read_parsed(path)  # size check
+    _check_unpacked_size(path)
     try:
         document = docx.Document(str(path))
     except Exception as error:  # noqa: BLE001 - python-docx raises zip, XML and key errors
@@ -435,6 +438,24 @@ def read_docx(path: Path) -> Source:
         elif isinstance(block, Table):
             lines.extend(_table_lines(block))
     return Source(path, "docx", text="\n".join(lines))
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a zip whose parts unpack to more than ``MAX_UNPACKED_BYTES`` (a zip bomb), before any is read.
+
+    The sizes are the archive's own; Python's zip reader stops at the size an
+    entry declares (and checks its CRC), so a part cannot unpack to more.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise UnreadableFile(f"Word 文件已损坏或不是 .docx（{type(error).__name__}）") from error
+    if total > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(f"解压后过大（{total / 2**20:.0f} MiB，上限 {MAX_UNPACKED_BYTES / 2**20:.0f} MiB），"
+                             "疑似压缩炸弹，未读取")
 
 
 def docx_heading_level(paragraph) -> int:

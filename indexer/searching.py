@@ -33,6 +33,9 @@ from indexer.tiers import Tier, build_tiers
 from indexer.timespan import TimeColumns, bounds
 
 MAX_LIMIT = 100
+# offset + limit: results deeper than this are not served. Each page costs the ranking and folding of every
+# result above it, so a page at offset 10**9 would cost the whole collection under the engine lock.
+MAX_RESULT_DEPTH = 1000
 # Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
 # and, once the page is full, only to fold their near copies into its hits.
 DUPLICATE_POOL = 20
@@ -209,7 +212,15 @@ class SearchEngine:
 
     def _open(self) -> None:
         generation = store.current_generation(self.index_dir)
-        meta = store.read_meta(generation)
+        fallback = None
+        try:
+            meta = store.read_meta(generation)
+        except store.IndexMissing as damaged:  # keep searching the last good generation, with a warning
+            previous = store.previous_good_generation(self.index_dir, generation)
+            if previous is None:
+                raise
+            fallback = f"当前索引已损坏，正在检索上一版索引（{previous.name}）：{damaged}"
+            self._unopenable, generation, meta = generation, previous, store.read_meta(previous)
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise store.IndexMissing("索引由旧版本建立，格式已变（短语改在文本表上核对），请运行 policy-search index 重建。")
         index = whoosh_index.open_dir(str(generation))
@@ -232,7 +243,7 @@ class SearchEngine:
         self._document_codes = document_column.codes
         self._document_code = {doc_id: code for code, doc_id in enumerate(document_column.values)}
         self._place_columns = None
-        self.warnings = _compatibility_warnings(meta)
+        self.warnings = _compatibility_warnings(meta) + ([fallback] if fallback else [])
         old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
         self._searcher, self._arrays, self._generation = searcher, arrays, generation
         if old[0] is not None:
@@ -280,17 +291,18 @@ class SearchEngine:
         query has nothing to search for, or a filter or the sort cannot be understood.
         """
         started = time.perf_counter()
+        _check_text(query, "检索式")
+        limit, offset, paging_notices = _checked_paging(limit, offset)
         parsed = parse_query(query)
-        limit = max(0, min(int(limit), MAX_LIMIT))
-        offset = max(0, int(offset))
         if sort not in SORTS:
             raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
         if group not in GROUPS:
             raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
-        selections = _selections(cities, years, doc_types, provinces)
+        selections = _selections(_checked_values(cities, "城市"), years, _checked_values(doc_types, "文档类型"),
+                                 _checked_values(provinces, "省份"))
         date_range = bounds(date_from, date_to)
         compiled = compile_query(parsed, expand=not exact)
-        notices = list(parsed.notices)
+        notices = list(parsed.notices) + paging_notices
         with self._lock:
             self._refresh()
             tiers = self._tiers(compiled)
@@ -593,6 +605,49 @@ class SearchEngine:
         return {"documents": len(docs), "passages": self._meta.get("passages", 0),
                 "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
                 "facets": counts}
+
+
+def _check_text(text, what: str) -> None:
+    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
+    if not isinstance(text, str):
+        raise QueryError(f"{what}须为文本。")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
+
+
+def _checked_values(values, what: str) -> list[str]:
+    """Filter values as given; an empty one is an error, not a request for documents without a value."""
+    values = list(values or ())
+    for value in values:
+        _check_text(value, what)
+        if not value.strip():
+            raise QueryError(f"{what}筛选值不能为空。")
+    return values
+
+
+def _checked_paging(limit, offset) -> tuple[int, int, list[str]]:
+    """Limit and offset within bounds; a value out of them is an error or answered with a notice."""
+    try:
+        limit, offset = int(limit), int(offset)
+    except (TypeError, ValueError):
+        raise QueryError("结果数（limit）和起始位置（offset）须为整数。") from None
+    if limit < 0:
+        raise QueryError(f"结果数（limit）不能为负数：{limit}。")
+    if offset < 0:
+        raise QueryError(f"起始位置（offset）不能为负数：{offset}。")
+    if offset >= MAX_RESULT_DEPTH:
+        raise QueryError(f"翻页过深：只提供前 {MAX_RESULT_DEPTH} 条结果（起始位置须小于 {MAX_RESULT_DEPTH}），"
+                         "请增加检索词或按城市、年份筛选。")
+    notices = []
+    if limit > MAX_LIMIT:
+        notices.append(f"每次最多返回 {MAX_LIMIT} 条结果，已返回其中前 {MAX_LIMIT} 条；其余请翻页（offset）查看。")
+        limit = MAX_LIMIT
+    if offset + limit > MAX_RESULT_DEPTH:
+        notices.append(f"只提供前 {MAX_RESULT_DEPTH} 条结果，本页到第 {MAX_RESULT_DEPTH} 条为止。")
+        limit = MAX_RESULT_DEPTH - offset
+    return limit, offset, notices
 
 
 def _selections(cities, years, doc_types, provinces=()) -> dict[str, set]:

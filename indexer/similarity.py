@@ -7,6 +7,7 @@ and reprints repeat them across documents; both should count once.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter, OrderedDict, deque
 from itertools import chain
 
@@ -70,7 +71,7 @@ class RecentNearDuplicates:
 
         Otherwise the paragraph is remembered.
         """
-        sketch = tuple(sorted({hash(folded[i:i + SHINGLE]) for i in range(max(1, len(folded) - SHINGLE + 1))})[:SKETCH_SIZE])
+        sketch = tuple(sorted({_stable_hash(folded[i:i + SHINGLE]) for i in range(max(1, len(folded) - SHINGLE + 1))})[:SKETCH_SIZE])
         candidates = {c for h in sketch[:SKETCH_BUCKETS] for c in self._buckets.get(h, ()) if c in self._sketches}
         if any(_estimate(sketch, self._sketches[c]) >= NEAR_DUPLICATE for c in candidates):
             return True
@@ -89,6 +90,12 @@ class RecentNearDuplicates:
                 bucket = self._buckets.get(h)
                 if bucket is not None and bucket[-1] not in self._sketches:
                     del self._buckets[h]
+
+
+def _stable_hash(text: str) -> int:
+    """The same number for the same text in every process (``hash()`` of a str is salted per process,
+    so two builds of one collection would keep different near-duplicates)."""
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def _estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:

@@ -458,7 +458,8 @@ def test_limit_bounds(engine):
     assert engine.search("养老", limit=0).total == engine.search("养老").total
     assert len(engine.search("养", limit=10_000).hits) <= LIMIT
     assert len(engine.search("养老", limit=3).hits) == 3
-    assert engine.search("养老", offset=-5, limit=3).hits[0].rank == 1
+    with pytest.raises(QueryError):  # a negative offset is an error, not silently 0 (issue 14)
+        engine.search("养老", offset=-5, limit=3)
 
 
 # -- malformed queries ----------------------------------------------------------------------
