@@ -35,7 +35,7 @@ CSS = """
 .hit-title {font-size: 1.12rem; font-weight: 600; line-height: 1.5; margin-bottom: .15rem;}
 .hit-rank {display: inline-block; min-width: 1.6rem; color: #8a94a6; font-weight: 500;}
 .hit-meta {color: #5b6576; font-size: .9rem; margin-bottom: .2rem;}
-.hit-tag {border: 1px solid #c9d3e3; border-radius: .6rem; padding: 0 .45rem; margin-left: .4rem; font-size: .8rem; color: #4a5a75;}
+.hit-tag {border: 1px solid #c9d3e3; border-radius: .6rem; padding: 0 .45rem; margin-left: .4rem; font-size: .8rem; color: #4a5a75; white-space: nowrap; display: inline-block;}
 .hit-section {color: #2f6f9f; font-size: .88rem; margin-bottom: .45rem;}
 .hit-passage, .ctx-passage {line-height: 1.85; overflow-wrap: anywhere; word-break: break-word;}
 .hit-passage mark, .ctx-passage mark {background: #ffe58a; color: inherit; padding: 0 .08rem; border-radius: .15rem;}
@@ -58,6 +58,9 @@ CSS = """
   .hit-body {flex-direction: column; gap: .3rem;}
   .copy-btn {align-self: flex-end;}
   .filters-btn {display: inline-block; margin-left: .5rem;}
+  /* A phone shows the first result above the fold: a smaller title, less space above it. */
+  [data-testid="stMainBlockContainer"] {padding-top: 3.5rem;}
+  [data-testid="stMain"] h1 {font-size: 1.9rem; padding-top: .25rem;}
 }
 </style>
 """
