@@ -32,6 +32,7 @@ from charset_normalizer import from_bytes
 
 from indexer.cleaning import split_lines
 from indexer.metadata import is_url
+from indexer.errors import UnreadableFile  # noqa: F401 (re-exported)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
@@ -61,10 +62,6 @@ MIN_TOLERATED_ERRORS = 8
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-
-
-class UnreadableFile(Exception):
-    """A file skipped on purpose; the message says why."""
 
 
 def supported(path: Path) -> bool:

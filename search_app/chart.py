@@ -35,12 +35,6 @@ def city_year_heatmap(rows: list[dict], count_title: str) -> alt.Chart | None:
     return (cells + labels).properties(height=max(90, 44 * len(cities))).configure(font=FONT).configure_view(stroke=None)
 
 
-def documents_by_city_year(documents: list[dict]) -> list[dict]:
-    """Documents tallied by city and year, in the shape :func:`city_year_heatmap` draws."""
-    counts = Counter((doc.get("city") or "", doc.get("year") or "") for doc in documents)
-    return [{"city": city, "year": year, "count": count} for (city, year), count in counts.items()]
-
-
 def _totals(data: list[dict], key: str, count_title: str) -> Counter:
     totals: Counter = Counter()
     for d in data:

@@ -19,7 +19,7 @@ import streamlit as st
 
 PAGE_SIZE = 10
 # What the address and the box keep of a query. The engine uses the first
-# ``indexer.query.MAX_QUERY_CHARS`` of it and says so in a notice, which the page shows;
+# ``indexer.api.MAX_QUERY_CHARS`` of it and says so in a notice, which the page shows;
 # this bound only keeps an address from growing without end (the box counts down to it).
 MAX_QUERY_CHARS = 1000
 
