@@ -29,7 +29,8 @@ log = logging.getLogger("search_app")
 
 def main() -> None:
     search = state.current()
-    title = " · ".join(part for part in ("相似段落" if search.similar else "", search.query, "民政政策检索") if part)
+    view = "全文" if search.document else "相似段落" if search.similar else ""
+    title = " · ".join(part for part in (view, search.query, "民政政策检索") if part)
     st.set_page_config(page_title=title, page_icon=":material/search:", layout="wide")
     components.inject_css()
     if state.requested(state.CLOSE_SIDEBAR_KEY):
@@ -48,6 +49,11 @@ def main() -> None:
         st.warning(components.md(warning))
     selection.panel(engine)
 
+    if search.document:
+        components.sidebar_hint()
+        components.document_view(engine, search)
+        st.stop()
+
     if search.similar:
         try:
             similar = engine.similar(*search.similar)
@@ -65,9 +71,15 @@ def main() -> None:
     selections = dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
     try:
         response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
-        while not response.hits and search.page > 1 and response.total:
-            # A page past the end (an old link; fewer results now): show the last page that has results.
-            search = search.on_page(min(search.page - 1, components.page_count(response.total)))
+        if not response.hits and search.page > 1 and response.total:
+            # A page past the end (an old link, or reprints folded away): show the last page that has results,
+            # found by halving (a few searches), never by walking back a page at a time.
+            def has_hits(page: int) -> bool:
+                return bool(engine.search(search.query, limit=1, offset=(page - 1) * PAGE_SIZE, **selections).hits)
+
+            last = components.last_page(has_hits, min(search.page, components.page_count(response.total) + 1))
+            state.remember_last_page(search, last)
+            search = search.on_page(last)
             st.session_state[state.PAGE_KEY] = search.page
             response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
     except QueryError as error:
@@ -98,11 +110,7 @@ def main() -> None:
                 if state.requested(state.SCROLL_KEY):
                     components.scroll_to_rank(search.offset + 1, time.time_ns())
             with side:
-                st.markdown("**匹配段落：城市 × 年份**")
-                heatmap = chart.city_year_heatmap(engine.city_year_counts(search.query, **selections), "段落数")
-                if heatmap is not None:
-                    st.altair_chart(heatmap, width="stretch")
-                st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+                components.result_charts(engine.city_year_counts(search.query, **selections))
 
 
 try:

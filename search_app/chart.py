@@ -46,3 +46,63 @@ def _totals(data: list[dict], key: str, count_title: str) -> Counter:
     for d in data:
         totals[d[key]] += d[count_title]
     return totals
+
+
+# A heat map stays legible up to about this many rows and columns; past it, two bar charts.
+HEATMAP_MAX_PLACES, HEATMAP_MAX_YEARS = 6, 12
+TOP_PLACES = 15
+
+
+def fits_heatmap(rows: list[dict]) -> bool:
+    places = {row.get("city") or UNKNOWN_CITY for row in rows if row.get("count")}
+    years = {row.get("year") or UNKNOWN_YEAR for row in rows if row.get("count")}
+    return len(places) <= HEATMAP_MAX_PLACES and len(years) <= HEATMAP_MAX_YEARS
+
+
+def year_bars(rows: list[dict], count_title: str) -> alt.Chart | None:
+    """Matches per year as bars on a year axis (labels thinned so 70 years stay readable); a bar can be picked."""
+    totals: Counter = Counter()
+    for row in rows:
+        if row.get("count") and row.get("year"):
+            totals[int(row["year"])] += row["count"]
+    if not totals:
+        return None
+    data = [{"年份": year, count_title: count} for year, count in sorted(totals.items())]
+    pick = alt.selection_point(name="pick", fields=["年份"], on="click")
+    return alt.Chart(alt.Data(values=data)).mark_bar(color="#2f6f9f").encode(
+        x=alt.X("年份:O", title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True, labelSeparation=6)),
+        y=alt.Y(f"{count_title}:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+        opacity=alt.condition(pick, alt.value(1), alt.value(0.55)),
+        tooltip=["年份:O", f"{count_title}:Q"],
+    ).add_params(pick).properties(height=150).configure(font=FONT).configure_view(stroke=None)
+
+
+def place_bars(rows: list[dict], count_title: str) -> alt.Chart | None:
+    """Matches per place as a ranked bar chart (the largest first, at most 15 rows); a bar can be picked."""
+    totals: Counter = Counter()
+    for row in rows:
+        if row.get("count"):
+            totals[row.get("city") or UNKNOWN_CITY] += row["count"]
+    if not totals:
+        return None
+    ranked = totals.most_common(TOP_PLACES)
+    data = [{"地区": place, count_title: count} for place, count in ranked]
+    pick = alt.selection_point(name="pick", fields=["地区"], on="click")
+    base = alt.Chart(alt.Data(values=data)).encode(
+        y=alt.Y("地区:N", sort=[place for place, _ in ranked], title=None),
+        x=alt.X(f"{count_title}:Q", title=None, axis=None),
+    )
+    bars = base.mark_bar(color="#2f6f9f", cornerRadiusEnd=3).encode(
+        opacity=alt.condition(pick, alt.value(1), alt.value(0.55)), tooltip=["地区:N", f"{count_title}:Q"],
+    ).add_params(pick)
+    labels = base.mark_text(align="left", dx=3, fontSize=12, color="#1f2d3d").encode(text=f"{count_title}:Q")
+    return (bars + labels).properties(height=alt.Step(22)).configure(font=FONT).configure_view(stroke=None)
+
+
+def picked(state_value, field: str):
+    """The value of ``field`` in the bar the reader clicked (``st.altair_chart(on_select=…)`` state), or None."""
+    try:
+        points = state_value["selection"]["pick"]
+    except (KeyError, TypeError):
+        return None
+    return points[0].get(field) if points else None

@@ -8,11 +8,14 @@ Only two kinds of text reach ``unsafe_allow_html``: the engine's ``highlight``
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
+from functools import partial
 
 import streamlit as st
 
+from indexer.citation import plain_date
 from indexer.searching import ContextPassage, Hit, SearchEngine, SearchResponse, SimilarResponse
 from search_app import chart, selection, state
 from search_app.state import PAGE_SIZE, SearchState
@@ -32,15 +35,16 @@ CSS = """
 .hit-title {font-size: 1.12rem; font-weight: 600; line-height: 1.5; margin-bottom: .15rem;}
 .hit-rank {display: inline-block; min-width: 1.6rem; color: #8a94a6; font-weight: 500;}
 .hit-meta {color: #5b6576; font-size: .9rem; margin-bottom: .2rem;}
-.hit-tag {border: 1px solid #c9d3e3; border-radius: .6rem; padding: 0 .45rem; margin-left: .4rem; font-size: .8rem; color: #4a5a75;}
+.hit-tag {border: 1px solid #c9d3e3; border-radius: .6rem; padding: 0 .45rem; margin-left: .4rem; font-size: .8rem; color: #4a5a75; white-space: nowrap; display: inline-block;}
 .hit-section {color: #2f6f9f; font-size: .88rem; margin-bottom: .45rem;}
 .hit-passage, .ctx-passage {line-height: 1.85; overflow-wrap: anywhere; word-break: break-word;}
-.hit-passage mark, .ctx-passage mark, .doc-view mark {background: #ffe58a; color: inherit; padding: 0 .08rem; border-radius: .15rem;}
+.hit-passage mark, .ctx-passage mark {background: #ffe58a; color: inherit; padding: 0 .08rem; border-radius: .15rem;}
 .ctx {padding: .35rem .7rem; margin: .25rem 0; border-left: 3px solid transparent;}
 .ctx-hit {background: #f3f8ff; border-left-color: #2f6f9f; scroll-initial-target: nearest;}
 .ctx-section {color: #2f6f9f; font-size: .82rem;}
 .ctx-label {color: #2f6f9f; font-size: .78rem; font-weight: 600;}
-.doc-view {max-height: 62vh; overflow-y: auto; padding-right: .4rem;}
+.doc-page {max-width: 56rem;}
+.doc-page .ctx {scroll-margin-top: 4.5rem;}
 .summary {color: #44516a; margin: .2rem 0 .6rem 0;}
 .hit {scroll-margin-top: 4.5rem;}
 .hit-body {display: flex; gap: .75rem; align-items: flex-start;}
@@ -49,9 +53,14 @@ CSS = """
   padding: .15rem .65rem; font-size: .85rem; line-height: 1.6; cursor: pointer; white-space: nowrap;}
 .copy-btn:hover, .copy-btn:focus-visible {background: #f3f8ff; border-color: #2f6f9f;}
 .ref-text {font-size: .88rem; line-height: 1.6; color: #44516a; margin-bottom: .5rem; overflow-wrap: anywhere;}
+.filters-btn {display: none;}
 @media (max-width: 640px) {
   .hit-body {flex-direction: column; gap: .3rem;}
   .copy-btn {align-self: flex-end;}
+  .filters-btn {display: inline-block; margin-left: .5rem;}
+  /* A phone shows the first result above the fold: a smaller title, less space above it. */
+  [data-testid="stMainBlockContainer"] {padding-top: 3.5rem;}
+  [data-testid="stMain"] h1 {font-size: 1.9rem; padding-top: .25rem;}
 }
 </style>
 """
@@ -63,6 +72,12 @@ COPY_SCRIPT = """
 if (!window.policySearchCopy) {
   window.policySearchCopy = true;
   document.addEventListener("click", async (event) => {
+    const filters = event.target.closest && event.target.closest(".filters-btn");
+    if (filters) {
+      const open = document.querySelector('[data-testid="stExpandSidebarButton"]');
+      if (open) open.click();
+      return;
+    }
     const button = event.target.closest && event.target.closest(".copy-btn");
     if (!button) return;
     const text = button.dataset.copy || "";
@@ -121,6 +136,13 @@ def _one_line(value) -> str:
     return re.sub(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]\s*", " ", str(value if value is not None else ""))
 
 
+def when(item) -> str:
+    """A hit's or a document record's date as a reader should take it (the engine's wording):
+    the date, marked 推定 when the date is a guess, else the year alone."""
+    fields = item if isinstance(item, dict) else vars(item)
+    return plain_date({key: fields.get(key) for key in ("date", "year", "date_estimated")})
+
+
 def year_label(year) -> str:
     return f"{year} 年" if year else "年份未注明"
 
@@ -135,18 +157,23 @@ def run_script(body: str, nonce) -> None:
     st.html(f"<script>/* {esc(nonce)} */ {body}</script>", unsafe_allow_javascript=True)
 
 
-def scroll_to_rank(rank: int, nonce) -> None:
-    """Bring the card ranked ``rank`` to the top of the view (after a page change: the new page's first result)."""
+def scroll_into_view(selector: str, block: str, nonce) -> None:
+    """Bring the first element matching ``selector`` into view once it is drawn (``block``: start or center)."""
     run_script(
         f"""(() => {{
           let tries = 0;
           const go = () => {{
-            const card = document.querySelector('.hit[data-rank="{int(rank)}"]');
-            if (card) {{ card.scrollIntoView({{block: "start"}}); return; }}
+            const element = document.querySelector({json.dumps(selector)});
+            if (element) {{ element.scrollIntoView({{block: {json.dumps(block)}}}); return; }}
             if (++tries < 100) setTimeout(go, 100);
           }};
           go();
         }})();""", nonce)
+
+
+def scroll_to_rank(rank: int, nonce) -> None:
+    """Bring the card ranked ``rank`` to the top of the view (after a page change: the new page's first result)."""
+    scroll_into_view(f'.hit[data-rank="{int(rank)}"]', "start", nonce)
 
 
 def close_sidebar_on_phones(nonce) -> None:
@@ -215,7 +242,7 @@ def overview(engine: SearchEngine) -> None:
         newest = sorted(documents, key=lambda d: str(d.get("date") or ""), reverse=True)[:8]
         rows = "".join(
             f'<div class="hit-meta"><b>{esc(d.get("title"))}</b><br>{esc(d.get("city") or "—")} · '
-            f'{esc(d.get("date") or "日期未注明")} · {esc(d.get("doc_type") or "")}</div>'
+            f'{esc(when(d) or "日期未注明")} · {esc(d.get("doc_type") or "")}</div>'
             for d in newest
         )
         markup(f"<div>{rows}</div>")
@@ -305,17 +332,34 @@ def _with_selected(buckets: list[dict], selected: tuple) -> list[dict]:
 # -- results --------------------------------------------------------------------------
 
 
-def page_count(total: int) -> int:
-    return max(1, math.ceil(total / PAGE_SIZE))
+def page_count(total: int, search: SearchState | None = None) -> int:
+    """Pages of ten for ``total`` passages; fewer when this search is known to end earlier (reprints folded)."""
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    known = state.known_last_page(search) if search else None
+    return min(pages, known) if known else pages
+
+
+def last_page(has_hits, empty: int) -> int:
+    """The last page with results, given that page ``empty`` has none and page 1 has some (binary search)."""
+    low, high = 1, empty  # has_hits(low) is true, has_hits(high) is false
+    while high - low > 1:
+        middle = (low + high) // 2
+        if has_hits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def summary(response: SearchResponse, search: SearchState) -> None:
-    pages = page_count(response.total)
+    pages = page_count(response.total, search)
     text = f"找到 <b>{response.total:,}</b> 个段落 · 用时 {response.took_ms:.0f} 毫秒"
     if pages > 1:
         text += f" · 第 {search.page} / {pages} 页"
     if response.relaxed:
         text += " · 含只匹配部分检索词的结果"
+    # On a phone the sidebar is folded away: a visible way to open the filters beside the count.
+    text += '<button type="button" class="copy-btn filters-btn">筛选</button>'
     markup(f'<div class="summary">{text}</div>')
     if response.expansions:
         left, right = st.columns([4, 1], vertical_alignment="center")
@@ -364,7 +408,7 @@ def card_html(hit: Hit) -> str:
 
     The engine's highlight is already escaped; the rest is escaped here.
     """
-    meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
+    meta = " · ".join(esc(part) for part in (hit.city, when(hit), hit.source) if part)
     tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
     section = " › ".join(esc(s) for s in hit.section)
     rank = f'<span class="hit-rank">{hit.rank}.</span>' if hit.rank else ""  # 0: a passage shown for itself
@@ -406,17 +450,27 @@ def context(engine: SearchEngine, hit: Hit, query: str) -> None:
     """The passages around the hit (two each side), the hit marked; the whole document on request."""
     passages = engine.passages(hit.doc_id, query, around=hit.order, window=2)
     markup(f"<div>{context_html(passages)}</div>")
-    if st.button("阅读全文", key=f"doc:{hit.doc_id}:{hit.order}:{hit.rank}", icon=":material/article:"):
-        document_dialog(engine, hit, query)
+    st.button("阅读全文", key=f"doc:{hit.doc_id}:{hit.order}:{hit.rank}", icon=":material/article:",
+              on_click=state.on_document, args=(hit.doc_id, hit.order))
 
 
-@st.dialog("阅读全文", width="large")
-def document_dialog(engine: SearchEngine, hit: Hit, query: str) -> None:
-    meta = " · ".join(esc(part) for part in (hit.city, hit.date, hit.source) if part)
-    markup(f'<div class="hit-title">{esc(hit.title)}</div><div class="hit-meta">{meta}</div>')
-    st.caption("命中段落以蓝色标出，已滚动到视野中。")
-    passages = engine.passages(hit.doc_id, query, around=hit.order)
-    markup(f'<div class="doc-view">{context_html(passages)}</div>')
+def document_view(engine: SearchEngine, search: SearchState) -> None:
+    """The whole document (``&doc=…&p=…``), the passage marked and brought into view; a link to it survives a reload."""
+    doc_id, order = search.document
+    back = "返回相似段落" if search.similar else "返回检索结果" if search.query else "返回首页"
+    st.button(back, key="doc:back", on_click=state.on_document, args=(None,), icon=":material/arrow_back:")
+    document = engine.document(doc_id)
+    if document is None:
+        st.warning(f"找不到文档「{md(doc_id)}」：它可能已从索引中删除。")
+        return
+    passages = engine.passages(doc_id, search.query, around=order)
+    meta = " · ".join(esc(document.get(part)) for part in ("city", "date", "source") if document.get(part))
+    markup(f'<div class="hit-title">{esc(document.get("title"))}</div><div class="hit-meta">{meta}</div>')
+    shown = next((p for p in passages if p.is_hit), None)
+    st.caption(f"全文 {len(passages)} 个段落" + ("；所选段落以蓝色标出，已滚动到视野中。" if shown else "。"))
+    markup(f'<div class="doc-page">{context_html(passages)}</div>')
+    if shown:
+        scroll_into_view(".doc-page .ctx-hit", "center", f"{doc_id}:{order}")
 
 
 def context_html(passages: list[ContextPassage]) -> str:
@@ -431,8 +485,31 @@ def context_html(passages: list[ContextPassage]) -> str:
     return "".join(parts)
 
 
+def result_charts(rows: list[dict]) -> None:
+    """Beside the results: where and when the matches are. A city × year heat map while it is small;
+    past that, matches per year as bars and per place as a ranked bar chart. Clicking a bar filters."""
+    if chart.fits_heatmap(rows):
+        st.markdown("**匹配段落：城市 × 年份**")
+        heatmap = chart.city_year_heatmap(rows, "段落数")
+        if heatmap is not None:
+            st.altair_chart(heatmap, width="stretch")
+        st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
+        return
+    years = chart.year_bars(rows, "段落数")
+    if years is not None:
+        st.markdown("**匹配段落：各年份**")
+        st.altair_chart(years, width="stretch", key="chart:year", selection_mode="pick",
+                        on_select=partial(state.on_chart_pick, "chart:year", "year", "年份"))
+    places = chart.place_bars(rows, "段落数")
+    if places is not None:
+        st.markdown("**匹配段落：各地区**（前 15 个）")
+        st.altair_chart(places, width="stretch", key="chart:city", selection_mode="pick",
+                        on_select=partial(state.on_chart_pick, "chart:city", "city", "地区"))
+    st.caption("当前结果（含筛选）中的匹配段落数；点一根柱即按该年份或地区筛选，再点筛选栏可取消。")
+
+
 def pager(total: int, search: SearchState) -> None:
-    pages = page_count(total)
+    pages = page_count(total, search)
     if pages > 1:
         st.pagination(pages, key=state.PAGE_KEY, on_change=state.on_page_changed)
 

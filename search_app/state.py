@@ -25,6 +25,8 @@ MAX_QUERY_CHARS = 1000
 
 # URL parameter names, and the facet each filter belongs to.
 QUERY, PAGE, EXACT, SIMILAR = "q", "page", "exact", "similar"
+# The whole-document view: ``&doc=DOC_ID&p=ORDER`` (the passage marked and brought into view).
+DOCUMENT, PASSAGE = "doc", "p"
 FILTER_PARAMS = {"city": "city", "year": "year", "doc_type": "type"}
 
 # Widget keys mirrored from the URL.
@@ -51,6 +53,8 @@ class SearchState:
     exact: bool = False
     # The passage whose like are shown, as (doc_id, order); None shows the results.
     similar: tuple[str, int] | None = None
+    # The document read in full, as (doc_id, order of the passage to show); None shows the results.
+    document: tuple[str, int] | None = None
 
     @classmethod
     def from_params(cls, params: QueryParams) -> SearchState:
@@ -66,6 +70,7 @@ class SearchState:
             page=max(1, int(page)) if page.isdigit() else 1,
             exact=_last(params.get_all(EXACT)).strip() in ("1", "true"),
             similar=_passage(_last(params.get_all(SIMILAR))),
+            document=_document(_last(params.get_all(DOCUMENT)), _last(params.get_all(PASSAGE))),
         )
 
     def to_params(self) -> dict[str, str | list[str]]:
@@ -82,6 +87,8 @@ class SearchState:
             params[PAGE] = str(self.page)
         if self.similar:
             params[SIMILAR] = f"{self.similar[0]}:{self.similar[1]}"
+        if self.document:
+            params[DOCUMENT], params[PASSAGE] = self.document[0], str(self.document[1])
         return params
 
     def selections(self) -> dict[str, tuple]:
@@ -97,7 +104,7 @@ class SearchState:
 
     def with_query(self, query: str) -> SearchState:
         """A new search keeps the filters and starts on page 1."""
-        return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1, similar=None)
+        return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1, similar=None, document=None)
 
     def toggled(self, facet: str, value) -> SearchState:
         """Select or unselect one facet value; the result list starts again on page 1."""
@@ -117,7 +124,11 @@ class SearchState:
 
     def with_similar(self, doc_id: str | None, order: int = 0) -> SearchState:
         """Show the passages like one passage (``None``: back to the results, on the same page)."""
-        return replace(self, similar=(doc_id, int(order)) if doc_id else None)
+        return replace(self, similar=(doc_id, int(order)) if doc_id else None, document=None)
+
+    def with_document(self, doc_id: str | None, order: int = 0) -> SearchState:
+        """Read a document in full at one passage (``None``: back to where the reader came from)."""
+        return replace(self, document=(doc_id, int(order)) if doc_id else None)
 
 
 def _last(values: list[str]) -> str:
@@ -128,6 +139,11 @@ def _passage(value: str) -> tuple[str, int] | None:
     """``DOC_ID:ORDER`` as (doc_id, order); anything else as None (a damaged link shows the results)."""
     doc_id, _, order = value.strip().rpartition(":")
     return (doc_id, int(order)) if doc_id and order.isdigit() else None
+
+
+def _document(doc_id: str, order: str) -> tuple[str, int] | None:
+    doc_id, order = doc_id.strip(), order.strip()
+    return (doc_id, int(order) if order.isdigit() else 0) if doc_id else None
 
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -185,6 +201,19 @@ def on_facet_toggled(facet: str, value) -> None:
     _request(CLOSE_SIDEBAR_KEY)
 
 
+def on_chart_pick(key: str, facet: str, field: str) -> None:
+    """A bar clicked in a chart beside the results: select that year or place (once; the sidebar unselects)."""
+    from search_app.chart import UNKNOWN_CITY, picked
+
+    value = picked(st.session_state.get(key), field)
+    if value is None or value == UNKNOWN_CITY:
+        return
+    search = current()
+    value = int(value) if facet == "year" else str(value)
+    if value not in search.selections()[facet]:
+        navigate(search.toggled(facet, value))
+
+
 def on_clear_filters() -> None:
     navigate(current().without_filters())
     _request(CLOSE_SIDEBAR_KEY)
@@ -199,6 +228,20 @@ def _request(key: str) -> None:
     st.session_state[key] = True
 
 
+def _pages_key(search: SearchState) -> str:
+    params = search.on_page(1).to_params()
+    return "last_page:" + repr(sorted((k, str(v)) for k, v in params.items() if k not in (DOCUMENT, PASSAGE)))
+
+
+def remember_last_page(search: SearchState, page: int) -> None:
+    """This search's results end on ``page`` (its total counts reprints that fold into one result)."""
+    st.session_state[_pages_key(search)] = page
+
+
+def known_last_page(search: SearchState) -> int | None:
+    return st.session_state.get(_pages_key(search))
+
+
 def requested(key: str) -> bool:
     """Whether a request under ``key`` is pending; reading it clears it."""
     return bool(st.session_state.pop(key, False))
@@ -210,6 +253,10 @@ def on_exact(exact: bool) -> None:
 
 def on_similar(doc_id: str | None, order: int = 0) -> None:
     navigate(current().with_similar(doc_id, order))
+
+
+def on_document(doc_id: str | None, order: int = 0) -> None:
+    navigate(current().with_document(doc_id, order))
 
 
 def on_new_search() -> None:

@@ -120,7 +120,28 @@ def test_typing_a_query_searches_and_puts_it_in_the_url(open_app, engine):
     first = expected.hits[0]
     assert first.highlight in cards(at)[0]
     assert " › ".join(html.escape(s) for s in first.section) in cards(at)[0]
-    assert f"{first.city} · {first.date} · {html.escape(first.source)}" in cards(at)[0]
+    assert f"{first.city} · {first.date}" in cards(at)[0] and html.escape(first.source) in cards(at)[0]
+
+
+def test_a_guessed_date_is_marked_and_an_undated_card_shows_its_year(open_app, engine):
+    """The card's head gives a date the manifest marks as a guess with 推定, and the year when there is no date."""
+    hits = engine.search("低保", limit=30).hits
+    assert {hit.date_estimated for hit in hits} == {True, False}, "the seed corpus has guessed and known dates"
+    at = open_app(q="低保")
+    at.query_params["page"] = "1"
+    shown = {}
+    for page in (1, 2, 3):
+        at.query_params["page"] = str(page)
+        at.run()
+        shown |= dict(zip(card_ranks(at), cards(at)))
+    for hit in hits:
+        meta = re.search(r'<div class="hit-meta">(.*?)(?:<span|</div>)', shown[hit.rank]).group(1)
+        if hit.date_estimated:
+            assert f"{hit.date}（推定）" in meta, meta
+        elif hit.date:
+            assert hit.date in meta and "推定" not in meta, meta
+        else:
+            assert f"{hit.year}年" in meta, meta
 
 
 def copy_texts(at: AppTest) -> list[str]:
@@ -270,16 +291,42 @@ def test_a_card_opens_on_the_passages_around_it(open_app, engine):
         assert passage.highlight in text
 
 
-def test_read_the_whole_document(open_app, engine):
+def test_read_the_whole_document_at_its_own_address(open_app, engine):
     at = open_app(q="低保")
     hit = engine.search("低保", limit=1).hits[0]
     at.expander[0].button[0].click().run()
     assert not at.exception
-    whole = [m.value for m in at.markdown if m.value.startswith('<div class="doc-view">')]
-    assert len(whole) == 1
-    for passage in engine.passages(hit.doc_id, "低保"):
-        assert passage.highlight in whole[0]
-    assert whole[0].count("ctx-hit") == 1
+    assert params(at) == {"q": ["低保"], "doc": [hit.doc_id], "p": [str(hit.order)]}
+    for reloaded in (at, open_app(q="低保", doc=hit.doc_id, p=str(hit.order))):  # the address alone opens it
+        whole = [m.value for m in reloaded.markdown if m.value.startswith('<div class="doc-page">')]
+        assert len(whole) == 1
+        for passage in engine.passages(hit.doc_id, "低保"):
+            assert passage.highlight in whole[0]
+        assert whole[0].count("ctx-hit") == 1
+        assert not cards(reloaded)
+    at.button(key="doc:back").click().run()
+    assert params(at) == {"q": ["低保"]} and cards(at)
+
+
+def test_a_link_to_an_unknown_document_says_so(open_app):
+    at = open_app(q="低保", doc="no-such-document", p="3")
+    assert any("找不到文档" in w.value for w in at.warning)
+    at.button(key="doc:back").click().run()
+    assert params(at) == {"q": ["低保"]} and cards(at)
+
+
+def test_the_last_page_is_found_by_halving_not_page_by_page():
+    from search_app.components import last_page
+
+    asked = []
+
+    def has_hits(page: int) -> bool:
+        asked.append(page)
+        return page <= 85
+
+    assert last_page(has_hits, 87) == 85
+    assert last_page(lambda page: page <= 847, 100_000) == 847
+    assert len(asked) <= 7 and not any(b == a - 1 for a, b in zip(asked, asked[1:]))
 
 
 # -- states ---------------------------------------------------------------------------
@@ -515,3 +562,20 @@ def test_a_query_longer_than_the_engine_uses_is_kept_and_the_cut_is_said(open_ap
     again = open_app(q=query)
     assert at.text_input(key="query_input").value == again.text_input(key="query_input").value == query
     assert any("检索词过长" in i.value.replace("\\", "") for i in again.info)
+
+
+def test_charts_beside_the_results_stay_legible_at_32_places_and_70_years():
+    from search_app import chart
+
+    rows = [{"city": f"地区{place:02d}", "year": 1955 + year, "count": 1 + (place * year) % 5}
+            for place in range(32) for year in range(70)]
+    assert not chart.fits_heatmap(rows), "past 6 places or 12 years the heat map gives way to bars"
+    years = chart.year_bars(rows, "段落数").to_dict()
+    assert len(years["data"]["values"]) == 70 and years["encoding"]["x"]["axis"]["labelOverlap"] is True
+    places = chart.place_bars(rows, "段落数").to_dict()
+    ranked = [row["段落数"] for row in places["data"]["values"]]
+    assert len(ranked) == chart.TOP_PLACES and ranked == sorted(ranked, reverse=True)
+    small = [{"city": "青岛", "year": 2025, "count": 3}, {"city": "烟台", "year": 2024, "count": 1}]
+    assert chart.fits_heatmap(small)
+    assert chart.picked({"selection": {"pick": [{"年份": 1990}]}}, "年份") == 1990
+    assert chart.picked({"selection": {"pick": []}}, "年份") is None

@@ -265,15 +265,30 @@ def test_shared_link_with_page_and_whole_document_scrolled_to_the_hit(page, app_
     read_all.wait_for()
     wait_until_idle(page)
     read_all.click()
-    hit = page.locator('[role="dialog"] .doc-view .ctx-hit')
-    try:
+    page.wait_for_url(lambda url: "doc=" in url and "&p=" in url)
+    hit = page.locator(".doc-page .ctx-hit")
+
+    def hit_in_view() -> None:
         hit.wait_for(timeout=WAIT)
-        page.wait_for_timeout(500)
+        wait_until_idle(page)
+        page.wait_for_function(
+            """() => {
+                const box = document.querySelector('.doc-page .ctx-hit')?.getBoundingClientRect();
+                return box && box.top >= 0 && box.bottom <= window.innerHeight + 1;
+            }""", timeout=WAIT)
+
+    try:
+        hit_in_view()
     finally:
-        page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=True)
-    view = page.locator('[role="dialog"] .doc-view').bounding_box()
-    box = hit.bounding_box()
-    assert view["y"] - 1 <= box["y"] < view["y"] + view["height"], "the hit passage is scrolled into view"
+        page.screenshot(path=str(ARTIFACTS / "document.png"))
+    # The whole-document view is an address: a reload opens it again, at the same passage.
+    address = page.evaluate("location.href")
+    page.reload()
+    hit_in_view()
+    assert page.evaluate("location.href") == address
+    page.get_by_role("button", name="返回检索结果").click()
+    page.wait_for_url(lambda url: "doc=" not in url)
+    wait_for_results(page)
 
 
 def test_tick_passages_and_download_them_as_word(page, app_url, engine):
@@ -411,7 +426,9 @@ def test_a_phone_sets_a_filter_and_reads_the_results(browser, app_url):
         page.goto(f"{app_url}/?q={quote('低保')}")
         wait_for_results(page)
         sidebar = page.locator('[data-testid="stSidebar"]')
-        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        open_filters = page.locator(".summary .filters-btn")
+        expect(open_filters).to_be_visible()  # a visible 筛选 button beside the count, not only the corner icon
+        open_filters.click()
         page.wait_for_function(
             "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'false'", timeout=WAIT)
         facet(page, "烟台").locator("label").click()
