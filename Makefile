@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 index: $(VENV)/.installed
 	@POLICY_SEARCH_INDEX="$${POLICY_SEARCH_INDEX:-index}"; export POLICY_SEARCH_INDEX; \
 	test -e "$$POLICY_SEARCH_INDEX/current" \
-		&& $(BIN)/python -c "from indexer.searching import open_engine; open_engine()" 2>/dev/null \
+		&& $(BIN)/python -c "from indexer.api import open_engine; open_engine()" 2>/dev/null \
 		|| $(BIN)/policy-search index
 
 run: index

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -49,12 +48,12 @@ def segmenter() -> jieba.Tokenizer:
     """The one jieba instance, with the civil-affairs dictionary loaded.
 
     jieba caches its parsed main dictionary in a file; keeping that cache in a
-    stable place makes every later process start fast.
+    stable, private place makes every later process start fast.
     """
-    tokenizer = jieba.Tokenizer()
-    tokenizer.tmp_dir = str(Path(tempfile.gettempdir()) / "policy-search-jieba")
-    Path(tokenizer.tmp_dir).mkdir(parents=True, exist_ok=True)
     from indexer import jiebacache  # the finished dictionary in one file: ~5x faster than the two steps below
+
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = str(jiebacache.private_cache_dir())
 
     if jiebacache.load(tokenizer, USER_DICTIONARY):
         return tokenizer

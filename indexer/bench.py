@@ -96,30 +96,10 @@ def default_sources() -> list[Path]:
 
 
 def load_sources(corpus_dirs: list[Path]) -> list:
-    """Real documents with their passages, read and split by the engine's own ingestion."""
+    """Real documents with their passages, read and split by the engine's own ingestion (one of each text)."""
     from indexer import ingest
-    from indexer.readers import UnreadableFile
 
-    if not hasattr(ingest, "scan"):  # the older, list-based ingestion
-        return [item for item in ingest.iter_corpus(corpus_dirs)
-                if not isinstance(item, ingest.Skipped) and item.passages]
-    manifests = ingest.Manifests()
-    documents, hashes = [], set()
-    for corpus in corpus_dirs:
-        for path in ingest.scan(Path(corpus)):
-            if isinstance(path, ingest.Skipped):
-                continue
-            try:
-                loaded = ingest.load(path, Path(corpus), manifests.entry(path, Path(corpus)))
-                passages = list(loaded.passages())
-            except UnreadableFile:
-                continue
-            document = loaded.document
-            if passages and document.content_hash not in hashes:
-                hashes.add(document.content_hash)
-                document.passages = passages
-                documents.append(document)
-    return documents
+    return [item for item in ingest.iter_corpus(corpus_dirs) if not isinstance(item, ingest.Skipped)]
 
 
 def city_weights() -> tuple[list[str], list[float]]:

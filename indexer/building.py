@@ -23,7 +23,7 @@ from indexer import safepickle, store  # safepickle: every pickle read from an i
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.fields import SCHEMA_VERSION, make_schema
-from indexer.ingest import Loaded, Manifests, Skipped, load, scan
+from indexer.ingest import Loaded, Manifests, Skipped, load, unique_id, walk
 from indexer.metadata import facet_province
 from indexer.names import display_path, one_line
 from indexer.readers import UnreadableFile
@@ -136,11 +136,6 @@ def absolute(path) -> Path:
     return Path(os.path.abspath(path))
 
 
-def unique_id(stem: str, content_hash: str, taken) -> str:
-    """The file name's stem, or stem-<hash prefix> when another document has that id."""
-    return stem if stem not in taken else f"{stem}-{content_hash[:8]}"
-
-
 def index_meta(summary: BuildSummary, corpus_dirs: list[Path], extra: dict | None = None) -> dict:
     meta = {
         "schema_version": SCHEMA_VERSION, "hmm": USE_HMM,
@@ -169,15 +164,8 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
         writer = open_writer(index)
         try:
             files: list[tuple[Path, Path]] = []
-            for corpus in corpus_dirs:
-                if not corpus.is_dir():
-                    summary.skipped.append(Skipped(str(corpus), "语料目录不存在"))
-                    continue
-                for item in scan(corpus, follow_links=follow_links):
-                    if isinstance(item, Skipped):
-                        summary.skipped.append(item)
-                    else:
-                        files.append((item, corpus))
+            for item in walk(corpus_dirs, follow_links=follow_links):
+                (summary.skipped if isinstance(item, Skipped) else files).append(item)
             documents, orphans = index_files(writer, files, summary, {}, show_progress)
         except BaseException:
             writer.cancel()

@@ -11,18 +11,12 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
-from indexer.names import one_line
-from indexer.query import QueryError
-from indexer.store import BuildFailed, IndexBusy, IndexMissing, NotAnIndex
+from indexer.api import (DEFAULT_CORPUS_DIR, BuildFailed, IndexBusy, IndexMissing, NotAnIndex, QueryError, UserError,
+                         default_index_dir, one_line)
 
 EXIT_USAGE = 2
 QUERY_COMMANDS = ("search", "figures", "timeline", "export")  # commands whose first argument is a query
 FORMAT_CHOICES = ("md", "docx", "csv", "ris")  # indexer.export.FORMATS, named here so --help needs no import
-
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, no traceback."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,12 +188,12 @@ def _year(value: str) -> int:
 
 
 def run_index(args) -> int:
-    from indexer.building import build_index
+    from indexer.api import build_index
     from indexer.ingest_commands import print_skipped
 
     if args.update:
-        from indexer.ingest_commands import run_index_update
-        return run_index_update(args)
+        from indexer.ingest_commands import run_update
+        return run_update(args)
     corpora = args.corpus or [DEFAULT_CORPUS_DIR]
     missing = [str(c) for c in corpora if not c.is_dir()]
     if missing:
@@ -244,7 +238,7 @@ def run_search(args) -> int:
 
 
 def _opened_engine(args):
-    from indexer.searching import open_engine
+    from indexer.api import open_engine
 
     engine = open_engine(args.index_dir)
     for warning in engine.warnings:
@@ -266,8 +260,7 @@ def _print_json(data) -> None:
 
 
 def run_export(args) -> int:
-    from indexer.export import FORMATS, export
-    from indexer.searching import MAX_LIMIT
+    from indexer.api import FORMATS, MAX_LIMIT, export
 
     fmt = args.format or next((name for name, f in FORMATS.items() if args.out.suffix.lower() == f.suffix), "md")
     engine = _opened_engine(args)
@@ -295,7 +288,7 @@ def run_export(args) -> int:
 
 
 def run_similar(args) -> int:
-    from indexer.searching import place_of
+    from indexer.api import place_of
 
     response = _opened_engine(args).similar(args.doc_id, args.order, limit=args.limit)
     if args.json:
@@ -389,7 +382,7 @@ def batch_lines(source) -> Iterator:
     """A batch file's lines, each decoded on its own with the encoding detected as for corpus files
     (charset-normalizer on the first 64 KiB; UTF-8 and GB18030 tried when a line does not fit it); a line
     nothing decodes is a :class:`BatchLineError` in its place. Standard input streams line by line."""
-    from indexer.readers import UnreadableFile, detect_encoding
+    from indexer.api import UnreadableFile, detect_encoding
 
     if str(source) == "-":
         handle, encoding = sys.stdin.buffer, "utf-8"
@@ -443,8 +436,8 @@ def run_bench(args) -> int:
 
 
 def run_eval(args) -> int:
-    from indexer import evaluation, store
-    from indexer.searching import open_engine
+    from indexer import evaluation
+    from indexer.api import open_engine
 
     if not args.file.is_file():
         raise UserError(f"找不到标注文件：{args.file}")
@@ -452,7 +445,7 @@ def run_eval(args) -> int:
     engine = open_engine(args.index_dir)
     columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
     if args.baseline:
-        corpora = [Path(p) for p in store.read_meta(engine.generation)["corpora"]]
+        corpora = engine.corpora
         baselines = evaluation.NaiveBaselines(corpora)
         try:
             for name, run in baselines.runs().items():
@@ -484,7 +477,7 @@ def run_thesaurus_candidates(args) -> int:
 
 
 def run_analyze(args) -> int:
-    from indexer.analysis import analyze
+    from indexer.api import analyze
 
     print(" | ".join(analyze(args.text, mode=args.mode)))
     return 0

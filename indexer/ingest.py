@@ -57,11 +57,30 @@ class Loaded:
 
 # -- finding files -------------------------------------------------------------
 
+def walk(corpus_dirs: list[Path], follow_links: bool = False,
+         missing: str = "语料目录不存在") -> Iterator[tuple[Path, Path] | Skipped]:
+    """The one corpus walk (build, update, add, tools): each file of ``corpus_dirs`` as ``(path, corpus)``,
+    in a stable order, or a :class:`Skipped` with the reason it is left out — a corpus that is not a
+    folder is skipped with ``missing``."""
+    for corpus in corpus_dirs:
+        corpus = Path(corpus)
+        if not corpus.is_dir():
+            yield Skipped(str(corpus), missing)
+            continue
+        for item in scan(corpus, follow_links=follow_links):
+            yield item if isinstance(item, Skipped) else (item, corpus)
+
+
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Supported files under a corpus directory, in a stable order (what :func:`scan` finds, minus reports)."""
-    for item in scan(corpus_dir):
-        if isinstance(item, Path):
-            yield item
+    """Supported files under a corpus directory, in a stable order (what :func:`walk` finds, minus reports)."""
+    for item in walk([corpus_dir]):
+        if not isinstance(item, Skipped):
+            yield item[0]
+
+
+def unique_id(stem: str, content_hash: str, taken) -> str:
+    """The file name's stem, or stem-<hash prefix> when another document has that id."""
+    return stem if stem not in taken else f"{stem}-{content_hash[:8]}"
 
 
 def scan(corpus_dir: Path, follow_links: bool = False) -> Iterator[Path | Skipped]:
@@ -299,32 +318,26 @@ def iter_corpus(corpus_dirs: list[Path]) -> Iterator[Document | Skipped]:
     The index build streams instead (:mod:`indexer.building`); this is for
     tools that want whole documents, such as the benchmark's sampler.
     """
-    from indexer.building import unique_id
-
     manifests = Manifests()
     seen_hashes: dict[str, str] = {}
-    for corpus_dir in corpus_dirs:
-        corpus_dir = Path(os.path.abspath(corpus_dir))
-        if not corpus_dir.is_dir():
-            yield Skipped(str(corpus_dir), "语料目录不存在")
+    for item in walk([Path(os.path.abspath(corpus_dir)) for corpus_dir in corpus_dirs]):
+        if isinstance(item, Skipped):
+            yield item
             continue
-        for path in scan(corpus_dir):
-            if isinstance(path, Skipped):
-                yield path
-                continue
-            try:
-                loaded = load(path, corpus_dir, manifests.entry(path, corpus_dir))
-                document = loaded.document
-                document.passages = list(loaded.passages())
-            except UnreadableFile as error:
-                yield Skipped(str(path), str(error))
-                continue
-            if not document.passages:
-                yield Skipped(str(path), "没有可检索的正文（清理后为空）")
-                continue
-            if document.content_hash in seen_hashes:
-                yield Skipped(str(path), f"内容与 {seen_hashes[document.content_hash]} 相同，按重复跳过", "duplicate")
-                continue
-            document.doc_id = unique_id(document.doc_id, document.content_hash, set(seen_hashes.values()))
-            seen_hashes[document.content_hash] = document.doc_id
-            yield document
+        path, corpus_dir = item
+        try:
+            loaded = load(path, corpus_dir, manifests.entry(path, corpus_dir))
+            document = loaded.document
+            document.passages = list(loaded.passages())
+        except UnreadableFile as error:
+            yield Skipped(str(path), str(error))
+            continue
+        if not document.passages:
+            yield Skipped(str(path), "没有可检索的正文（清理后为空）")
+            continue
+        if document.content_hash in seen_hashes:
+            yield Skipped(str(path), f"内容与 {seen_hashes[document.content_hash]} 相同，按重复跳过", "duplicate")
+            continue
+        document.doc_id = unique_id(document.doc_id, document.content_hash, set(seen_hashes.values()))
+        seen_hashes[document.content_hash] = document.doc_id
+        yield document

@@ -11,34 +11,26 @@ import os
 import sys
 from pathlib import Path
 
-from indexer.config import default_index_dir
-from indexer.names import display_path, json_text
+from indexer.api import (IndexMissing, IndexOutdated, UnknownDocuments, UserError, add_paths, build_index,
+                         default_index_dir, display_path, indexed_documents, json_text, remove_documents,
+                         update_index)
 
 PROVENANCE_LABELS = {"manifest": "清单", "front-matter": "文件头", "inferred": "推断", "missing": "缺失"}
 
 
-class CommandError(Exception):
-    """A problem the user can fix (the CLI prints it as one line)."""
-
-
 def run_update(args) -> int:
     """``index --update``: without an index yet and with ``--corpus``, a full build."""
-    from indexer import updating
-    from indexer.store import IndexMissing
-
     index_dir = args.index_dir or default_index_dir()
     missing = [str(c) for c in args.corpus or [] if not c.is_dir()]
     if missing:
-        raise CommandError(f"语料目录不存在：{'，'.join(missing)}")
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     try:
-        summary = updating.update_index(index_dir, args.corpus, show_progress=not args.quiet)
-    except updating.IndexOutdated as error:
-        raise CommandError(str(error)) from None
+        summary = update_index(index_dir, args.corpus, show_progress=not args.quiet)
+    except IndexOutdated as error:
+        raise UserError(str(error)) from None
     except IndexMissing:
         if not args.corpus:
             raise
-        from indexer.building import build_index
-
         built = build_index(args.corpus, index_dir, show_progress=not args.quiet,
                             follow_links=getattr(args, "follow_links", False))
         print_skipped(built.skipped, built.notes)
@@ -50,38 +42,31 @@ def run_update(args) -> int:
 
 
 def run_add(args) -> int:
-    from indexer import updating
-
     missing = [str(p) for p in args.paths if not (p.exists() or p.is_symlink())]
     if missing:
-        raise CommandError(f"找不到：{'，'.join(missing)}")
+        raise UserError(f"找不到：{'，'.join(missing)}")
     if args.corpus is not None and not args.corpus.is_dir():
-        raise CommandError(f"语料目录不存在：{args.corpus}")
+        raise UserError(f"语料目录不存在：{args.corpus}")
     try:
-        summary = updating.add_paths(args.index_dir or default_index_dir(), args.paths, corpus=args.corpus,
+        summary = add_paths(args.index_dir or default_index_dir(), args.paths, corpus=args.corpus,
                                      show_progress=not args.quiet)
-    except updating.IndexOutdated as error:
-        raise CommandError(str(error)) from None
+    except IndexOutdated as error:
+        raise UserError(str(error)) from None
     print_update(summary, "添加")
     return 0
 
 
 def run_remove(args) -> int:
-    from indexer import updating
-
     try:
-        summary = updating.remove_documents(args.index_dir or default_index_dir(), args.doc_ids)
-    except (updating.IndexOutdated, updating.UnknownDocuments) as error:
-        raise CommandError(str(error)) from None
+        summary = remove_documents(args.index_dir or default_index_dir(), args.doc_ids)
+    except (IndexOutdated, UnknownDocuments) as error:
+        raise UserError(str(error)) from None
     print_update(summary, "删除")
     return 0
 
 
 def run_docs(args) -> int:
-    from indexer import store
-
-    generation = store.current_generation(args.index_dir or default_index_dir())
-    documents = list(store.read_documents(generation).values())
+    documents = indexed_documents(args.index_dir or default_index_dir())
     if args.json:
         sys.stdout.write(json_text(documents) + "\n")
         return 0
@@ -160,29 +145,14 @@ def add_parsers(commands, index_dir_option) -> None:
                      help="这些文件所属的语料目录（默认：包含它的已登记语料目录，否则文件夹本身或文件所在文件夹）")
     index_dir_option(add)
     add.add_argument("--quiet", action="store_true", help="不显示进度条")
-    add.set_defaults(handler=_handler(run_add))
+    add.set_defaults(handler=run_add)
 
     remove = commands.add_parser("remove", help="从索引中删除文档（按文档编号，见 policy-search docs）")
     remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
     index_dir_option(remove)
-    remove.set_defaults(handler=_handler(run_remove))
+    remove.set_defaults(handler=run_remove)
 
     docs = commands.add_parser("docs", help="列出已索引的文档：编号、标题、城市、日期、类型、段落数及各项来源")
     docs.add_argument("--json", action="store_true", help="输出 JSON（documents.json 的全部字段）")
     index_dir_option(docs)
-    docs.set_defaults(handler=_handler(run_docs))
-
-
-def _handler(function):
-    """Turn CommandError into the CLI's one-line user error."""
-    def run(args) -> int:
-        from indexer.cli import UserError
-
-        try:
-            return function(args)
-        except CommandError as error:
-            raise UserError(str(error)) from None
-    return run
-
-
-run_index_update = _handler(run_update)
+    docs.set_defaults(handler=run_docs)

@@ -9,6 +9,12 @@ array, words as one newline-joined UTF-8 string), and later processes rebuild
 the dict with ``dict(zip(…))`` in C. The file is keyed by everything the
 state depends on (jieba's version and dictionary file, the user dictionary's
 content), written atomically, and any problem falls back to jieba's own loading.
+
+Both caches (this file and jieba's own marshal cache) live in a private
+per-user folder (``$XDG_CACHE_HOME/policy-search`` or ``~/.cache/policy-search``,
+mode 0700), never under a fixed name in the world-writable temporary folder: a
+file planted there would silently change segmentation (or, for marshal, worse).
+A cache file is trusted only if this user owns it and no one else can write it.
 """
 
 from __future__ import annotations
@@ -39,15 +45,33 @@ def _cache_path(tokenizer, user_dictionary: Path) -> Path | None:
         return None
     key = hashlib.sha256(json.dumps([FORMAT, jieba.__version__, str(main), status.st_size, status.st_mtime_ns,
                                      user]).encode()).hexdigest()[:20]
-    return Path(tokenizer.tmp_dir or tempfile.gettempdir()) / f"policy-search-{key}.jieba"
+    return Path(tokenizer.tmp_dir or private_cache_dir()) / f"policy-search-{key}.jieba"
+
+
+def private_cache_dir() -> Path:
+    """This user's cache folder, made 0700; a fresh private temporary folder if that cannot be had."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy-search"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if _is_private(base):
+            return base
+    except (OSError, RuntimeError):
+        pass
+    return Path(tempfile.mkdtemp(prefix="policy-search-jieba-"))
+
+
+def _is_private(path: Path) -> bool:
+    """Owned by this user and writable by no one else (a file or folder another user could swap is not)."""
+    status = path.lstat()
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 def load(tokenizer, user_dictionary: Path) -> bool:
     """Fill ``tokenizer`` (initialized, user dictionary added) from the cache; False if there is none."""
     path = _cache_path(tokenizer, user_dictionary)
-    if path is None or not path.exists():
-        return False
     try:
+        if path is None or not _is_private(path) or not _is_private(path.parent):
+            return False
         data = path.read_bytes()
         magic, version, total, count, extras_length = _HEADER.unpack_from(data)
         if magic != _MAGIC or version != FORMAT:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from indexer.analysis import WORD_RUN, match_form, query_words
+from indexer.errors import QueryError
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 24
@@ -27,10 +28,6 @@ _TOKEN = re.compile(
 )
 _FIELD_PREFIX = re.compile(r"^[A-Za-z_]+[:：]")
 _OR = {"OR", "|", "｜"}
-
-
-class QueryError(ValueError):
-    """A query that cannot be searched; the message tells the reader what to change."""
 
 
 @dataclass(frozen=True)

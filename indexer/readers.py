@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from charset_normalizer import from_bytes
 
 from indexer.cleaning import split_lines
 from indexer.metadata import is_url
+from indexer.errors import UnreadableFile  # noqa: F401 (re-exported)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
@@ -49,6 +51,9 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_PARSED_BYTES = 64 * 1024 * 1024
 # A .docx is a zip: its parts together may unpack to this much (a 290 KB file can hold 64 MiB of paragraphs).
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+# Parsing a Word file or a PDF stops after this long (checked between paragraphs and pages), so one
+# crafted file cannot hold the build's write lock for minutes.
+MAX_PARSE_SECONDS = 60.0
 CHUNK_BYTES = 1024 * 1024
 SAMPLE_BYTES = 256 * 1024
 # A line longer than this is cut (after a sentence end where possible) so no line grows without bound.
@@ -61,10 +66,6 @@ MIN_TOLERATED_ERRORS = 8
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-
-
-class UnreadableFile(Exception):
-    """A file skipped on purpose; the message says why."""
 
 
 def supported(path: Path) -> bool:
@@ -428,7 +429,9 @@ def read_docx(path: Path) -> Source:
     except Exception as error:  # noqa: BLE001 - python-docx raises zip, XML and key errors
         raise UnreadableFile(f"Word 文件已损坏或不是 .docx（{type(error).__name__}）") from error
     lines: list[str] = []
+    out_of_time = _parse_deadline()
     for block in document.iter_inner_content():
+        out_of_time()
         if isinstance(block, Paragraph):
             text = block.text.strip()
             if not text:
@@ -438,6 +441,17 @@ def read_docx(path: Path) -> Source:
         elif isinstance(block, Table):
             lines.extend(_table_lines(block))
     return Source(path, "docx", text="\n".join(lines))
+
+
+def _parse_deadline():
+    """A check to call between paragraphs or pages: raises once ``MAX_PARSE_SECONDS`` have passed."""
+    end = time.monotonic() + MAX_PARSE_SECONDS
+
+    def out_of_time() -> None:
+        if time.monotonic() > end:
+            raise UnreadableFile(f"解析超时（超过 {MAX_PARSE_SECONDS:.0f} 秒），未读取")
+
+    return out_of_time
 
 
 def _check_unpacked_size(path: Path) -> None:
@@ -509,7 +523,11 @@ def read_pdf(path: Path) -> Source:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableFile("PDF 已加密，需要密码")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        out_of_time = _parse_deadline()
+        pages = []
+        for page in reader.pages:
+            out_of_time()
+            pages.append(page.extract_text() or "")
     except UnreadableFile:
         raise
     except Exception as error:  # noqa: BLE001 - pypdf raises many types on damaged files

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from indexer.names import json_text
+from indexer.errors import BuildFailed, IndexBusy, IndexMissing, NotAnIndex  # noqa: F401 (re-exported)
 
 CURRENT = "current"
 GENERATIONS = "generations"
@@ -29,22 +30,6 @@ COMPLETE_MARKER = "meta.json"
 DOCUMENTS_FILE = "documents.json"
 INDEX_MARKER = "policy-search-index"
 _MARKER_TEXT = "此文件夹是 policy-search 的索引，由程序建立和改写，请勿放入其他文件。\n"
-
-
-class IndexMissing(Exception):
-    """No complete index at the given place; the message says how to build one."""
-
-
-class IndexBusy(Exception):
-    """Another process is writing this index."""
-
-
-class NotAnIndex(Exception):
-    """A writer was pointed at a folder this program did not make; nothing in it was changed."""
-
-
-class BuildFailed(Exception):
-    """A build or update stopped on an error no file can be blamed for; the live generation is untouched."""
 
 
 def current_generation(index_dir: Path) -> Path:

@@ -28,16 +28,9 @@ from indexer import store
 from indexer.analysis import USE_HMM, dictionary_fingerprint
 from indexer.building import BuildSummary, absolute, index_files, index_meta, open_writer, remove_orphans
 from indexer.fields import SCHEMA_VERSION, make_schema
-from indexer.ingest import Manifests, Skipped, curated_hash, file_hash, scan
+from indexer.ingest import Manifests, Skipped, curated_hash, file_hash, walk
 from indexer.readers import UnreadableFile, check_file, file_format
-
-
-class IndexOutdated(Exception):
-    """The index was built by another schema or dictionary: an update would mix two analyses."""
-
-
-class UnknownDocuments(Exception):
-    """``remove`` was given ids the index does not hold."""
+from indexer.errors import IndexOutdated, UnknownDocuments  # noqa: F401 (re-exported)
 
 
 @dataclass
@@ -107,17 +100,14 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
         missing_corpora: list[str] = []
         excluded = set(plan.excluded)
         candidates: list[tuple[Path, Path]] = []
-        for corpus_name in plan.corpora:
-            corpus = Path(corpus_name)
-            if not corpus.is_dir():
-                missing_corpora.append(corpus_name)
-                summary.skipped.append(Skipped(corpus_name, "语料目录不存在（已索引的文档保持不变）"))
-                continue
-            for item in scan(corpus):
-                if isinstance(item, Skipped):
-                    summary.skipped.append(item)
-                elif str(item) not in excluded:
-                    candidates.append((item, corpus))
+        gone = "语料目录不存在（已索引的文档保持不变）"
+        for item in walk([Path(name) for name in plan.corpora], missing=gone):
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+                if item.reason == gone:
+                    missing_corpora.append(item.path)
+            elif str(item[0]) not in excluded:
+                candidates.append(item)
         for name in plan.files:
             path = Path(name)
             if path.exists() or path.is_symlink():
@@ -172,11 +162,11 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
                     plan.corpora.append(str(given))
                     plan.tracking_changed = True
                 files = []
-                for item in scan(given):
+                for item in walk([given]):
                     if isinstance(item, Skipped):
                         summary.skipped.append(item)
                     else:
-                        files.append(item)
+                        files.append(item[0])
             else:
                 try:
                     check_file(given)

@@ -1,28 +1,21 @@
 """民政政策检索 — the Streamlit page. Run with ``streamlit run search_app/app.py`` (or ``make run``).
 
 The page reads the search from the URL, asks the engine, and draws what it gets;
-every search decision is the engine's (``indexer.searching``).
+every search decision is the engine's (``indexer.api``).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from pathlib import Path
 
 import streamlit as st
 
-# `streamlit run` puts this file's folder on sys.path; the project root is needed for `search_app.*`.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import search_app.preload  # noqa: E402,F401  (first: every import done once, before this run goes on)
-from indexer.query import QueryError  # noqa: E402
-from indexer.searching import PassageMissing  # noqa: E402
-from indexer.store import IndexMissing  # noqa: E402
-from search_app import chart, components, figures_view, selection, state  # noqa: E402
-from search_app.engine import get_engine  # noqa: E402
-from search_app.state import PAGE_SIZE  # noqa: E402
+import search_app.preload  # noqa: F401  (first: every import done once, before this run goes on)
+from indexer.api import IndexMissing, PassageMissing, QueryError
+from search_app import chart, components, figures_view, selection, state
+from search_app.engine import get_engine
+from search_app.state import PAGE_SIZE
 
 log = logging.getLogger("search_app")
 

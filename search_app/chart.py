@@ -1,6 +1,6 @@
 """Charts of where and when: a region × year heat map while it is small, else bars per year and per region.
 
-Rows are ``{"region", "year", "count"}`` as :meth:`indexer.searching.SearchEngine.region_year_counts`
+Rows are ``{"region", "year", "count"}`` as ``SearchBackend.region_year_counts`` (:mod:`indexer.api`)
 returns them (a region is a province, 全国 among them, or a city).
 """
 

@@ -15,13 +15,14 @@ from functools import partial
 
 import streamlit as st
 
-from indexer.citation import plain_date
-from indexer.metadata import NATIONAL
-from indexer.searching import MAX_LIMIT, ContextPassage, Hit, SearchEngine, SearchResponse, SimilarResponse
+from indexer.api import (MAX_LIMIT, ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse,
+                         describe_query, plain_date)
 from search_app import chart, selection, state
 from search_app.state import PAGE_SIZE, SearchState
 
 FACET_TITLES = {"doc_type": "文件类型"}
+# The engine's province value for the national documents (``--province 全国``).
+NATIONAL = "全国"
 NATIONAL_LABEL = "全国（国家层面文件）"
 # Provinces shown at once in the 地区 section (全国 and the ticked ones besides); the rest behind 「更多省份」.
 SHOWN_PROVINCES = 8
@@ -232,7 +233,7 @@ def query_error(error: Exception) -> None:
         st.markdown(SYNTAX_HELP)
 
 
-def overview(engine: SearchEngine) -> None:
+def overview(engine: SearchBackend) -> None:
     """The page before any search: what the collection holds, and searches to start from."""
     facts = engine.overview()
     st.subheader("从这些检索开始")
@@ -268,7 +269,7 @@ def example_buttons() -> None:
             st.button(example, key=f"example:{example}", on_click=state.on_example, args=(example,))
 
 
-def no_results(engine: SearchEngine, search: SearchState, response: SearchResponse) -> None:
+def no_results(engine: SearchBackend, search: SearchState, response: SearchResponse) -> None:
     """Say why nothing was found and what to try next."""
     st.warning(f"没有找到与「{md(search.query)}」匹配的段落。")
     notices(response)
@@ -279,12 +280,12 @@ def no_results(engine: SearchEngine, search: SearchState, response: SearchRespon
             tips.append(f"当前筛选条件下没有结果；去掉筛选共有 **{unfiltered}** 个段落。")
         else:
             tips.append("去掉筛选条件也没有结果。")
-    words = search.query.split()
-    if len(words) > 1:
+    shape = describe_query(search.query)  # as the engine reads the query
+    if shape and shape.required > 1:
         tips.append("减少检索词：空格分开的词必须同时出现，试着只保留最重要的一两个。")
-    if '"' in search.query or "“" in search.query:
+    if shape and shape.phrases:
         tips.append("去掉引号：引号要求整个短语原样出现。")
-    if any(w.startswith("-") for w in words):
+    if shape and shape.excluded:
         tips.append("检查排除词（以 - 开头的词）是否排除了太多内容。")
     if search.exact:
         tips.append("打开同义词扩展，也搜索“低保”“最低生活保障”这类同义说法。")
@@ -488,7 +489,7 @@ def notices(response: SearchResponse) -> None:
         st.info(md(notice), icon=":material/info:")
 
 
-def result_card(engine: SearchEngine, hit: Hit, query: str, with_similar: bool = True,
+def result_card(engine: SearchBackend, hit: Hit, query: str, with_similar: bool = True,
                 grouped: SearchState | None = None) -> None:
     """A hit's card; ``grouped``: the search, when hits are grouped by document (its other passages on request)."""
     with st.container(border=True):
@@ -511,7 +512,7 @@ def result_card(engine: SearchEngine, hit: Hit, query: str, with_similar: bool =
             context(engine, hit, query)
 
 
-def more_passages(engine: SearchEngine, hit: Hit, search: SearchState) -> None:
+def more_passages(engine: SearchBackend, hit: Hit, search: SearchState) -> None:
     """「本文件另有 k 段」: opened, the document's other matching passages (same filters and order), each
     with its copy button; asked of the engine only when opened."""
     others = hit.document_matches - 1
@@ -557,7 +558,7 @@ def card_html(hit: Hit) -> str:
     )
 
 
-def similar_view(engine: SearchEngine, response: SimilarResponse, search: SearchState) -> None:
+def similar_view(engine: SearchBackend, response: SimilarResponse, search: SearchState) -> None:
     """The passage, then the passages like it in other documents, grouped by place."""
     with st.container(horizontal=True, vertical_alignment="center"):
         st.subheader("相似段落")
@@ -583,7 +584,7 @@ def similar_missing(error: Exception) -> None:
     st.button("返回检索结果", key="similar:back", on_click=state.on_similar, args=(None,), icon=":material/arrow_back:")
 
 
-def context(engine: SearchEngine, hit: Hit, query: str) -> None:
+def context(engine: SearchBackend, hit: Hit, query: str) -> None:
     """The passages around the hit (two each side), the hit marked; the whole document on request."""
     passages = engine.passages(hit.doc_id, query, around=hit.order, window=2)
     markup(f"<div>{context_html(passages)}</div>")
@@ -591,7 +592,7 @@ def context(engine: SearchEngine, hit: Hit, query: str) -> None:
               on_click=state.on_document, args=(hit.doc_id, hit.order))
 
 
-def document_view(engine: SearchEngine, search: SearchState) -> None:
+def document_view(engine: SearchBackend, search: SearchState) -> None:
     """The whole document (``&doc=…&p=…``), the passage marked and brought into view; a link to it survives a reload."""
     doc_id, order = search.document
     back = "返回相似段落" if search.similar else "返回检索结果" if search.query else "返回首页"

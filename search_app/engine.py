@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indexer.config import default_index_dir
-from indexer.searching import SearchEngine, open_engine
+from indexer.api import SearchBackend, default_index_dir, open_engine
 
 
 @st.cache_resource(show_spinner="正在打开索引……")
-def _open(index_dir: str) -> SearchEngine:
+def _open(index_dir: str) -> SearchBackend:
     # A raised IndexMissing is not cached, so a reload after building the index finds it.
     engine = open_engine(index_dir)
     engine.search("民政", limit=0)  # load jieba's dictionary now, not in the first reader's search
     return engine
 
 
-def get_engine() -> SearchEngine:
+def get_engine() -> SearchBackend:
     """The engine for ``$POLICY_SEARCH_INDEX`` (default ``index/``); raises ``IndexMissing``."""
     return _open(str(default_index_dir()))

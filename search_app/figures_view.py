@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from indexer.searching import FigureRow, SearchEngine
+from indexer.api import FigureRow, SearchBackend
 from search_app.chart import FONT
 from search_app.components import context_html, esc, markup, md
 from search_app.state import SearchState
@@ -39,7 +39,7 @@ def tabs():
 # -- figures ------------------------------------------------------------------------
 
 
-def figures_panel(engine: SearchEngine, search: SearchState) -> None:
+def figures_panel(engine: SearchBackend, search: SearchState) -> None:
     response = engine.figures(search.query, **_filters(search))
     if not response.figures:
         st.info("匹配段落中，检索词附近没有带单位的数字。", icon=":material/info:")
@@ -121,7 +121,7 @@ def measure_chart(frame: pd.DataFrame, group: str) -> None:
     st.caption("每个点是一个数字（同一地区常有城市、农村两个标准）；点图中的点可看原句，点选下表一行看段落。")
 
 
-def passage_card(engine: SearchEngine, row, query: str) -> None:
+def passage_card(engine: SearchBackend, row, query: str) -> None:
     """The picked figure's passage with its neighbours, as on the results' cards."""
     with st.container(border=True):
         meta = " · ".join(esc(part) for part in (row["place"], row["date"]) if part)
@@ -134,7 +134,7 @@ def passage_card(engine: SearchEngine, row, query: str) -> None:
 # -- years --------------------------------------------------------------------------
 
 
-def years_panel(engine: SearchEngine, search: SearchState) -> None:
+def years_panel(engine: SearchBackend, search: SearchState) -> None:
     rows = engine.year_counts(search.query, **_filters(search))
     if not rows:
         st.info("所选范围内的文档都没有注明年份。", icon=":material/info:")

@@ -19,8 +19,9 @@ import pyarrow  # noqa: F401
 import streamlit.dataframe_util as dataframe_util
 import streamlit.elements.vega_charts  # noqa: F401
 
-import indexer.export  # noqa: F401
-import indexer.searching  # noqa: F401
+import indexer.api
+
+indexer.api.preload()
 
 # What drawing a chart and a table imports on first use (narwhals, Altair's data
 # transformers, Streamlit's Arrow conversion), done here rather than in a reader's run.

@@ -14,8 +14,7 @@ from functools import partial
 
 import streamlit as st
 
-from indexer.export import FORMATS, export
-from indexer.searching import Hit, SearchEngine
+from indexer.api import FORMATS, Hit, SearchBackend, export
 
 SELECTION_KEY = "export_selection"
 PICK_PREFIX = "pick:"
@@ -53,7 +52,7 @@ def _on_clear() -> None:
     _selected().clear()
 
 
-def panel(engine: SearchEngine) -> None:
+def panel(engine: SearchBackend) -> None:
     """In the sidebar: how many passages are ticked, a download button per format, and 清空."""
     chosen = hits()
     if not chosen:

@@ -22,7 +22,7 @@ import streamlit as st
 
 PAGE_SIZE = 10
 # What the address and the box keep of a query. The engine uses the first
-# ``indexer.query.MAX_QUERY_CHARS`` of it and says so in a notice, which the page shows;
+# ``indexer.api.MAX_QUERY_CHARS`` of it and says so in a notice, which the page shows;
 # this bound only keeps an address from growing without end (the box counts down to it).
 MAX_QUERY_CHARS = 1000
 
@@ -131,7 +131,7 @@ class SearchState:
         return {facet: getattr(self, field) for facet, field in FILTER_FIELDS.items()}
 
     def engine_filters(self, **overrides) -> dict:
-        """The filters as :meth:`indexer.searching.SearchEngine.search` (and its siblings) take them."""
+        """The filters as ``SearchBackend.search`` (:mod:`indexer.api`) and its siblings take them."""
         filters = dict(provinces=self.provinces, cities=self.cities, doc_types=self.doc_types,
                        date_from=self.year_from, date_to=self.year_to, exact=self.exact)
         return filters | overrides

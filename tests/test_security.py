@@ -83,3 +83,59 @@ def test_a_docx_zip_bomb_is_skipped_with_a_reason(tmp_path, monkeypatch):
     reasons = {Path(s.path).name: s.reason for s in summary.skipped}
     assert "压缩炸弹" in reasons.get("bomb.docx", ""), reasons
     assert summary.documents == 1
+
+
+def test_jieba_cache_lives_in_a_private_per_user_folder(tmp_path, monkeypatch):
+    from indexer import jiebacache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = jiebacache.private_cache_dir()
+    assert folder == tmp_path / "cache" / "policy-search"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    folder.chmod(0o777)  # someone opened it up: no longer ours alone, so a fresh private folder is used
+    other = jiebacache.private_cache_dir()
+    assert other != folder and other.stat().st_mode & 0o077 == 0
+    shutil.rmtree(other)
+
+
+def test_a_planted_or_shared_jieba_cache_file_is_not_trusted(tmp_path):
+    import jieba
+
+    from indexer import analysis, jiebacache
+
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+
+    def tokenizer():
+        fresh = jieba.Tokenizer()
+        fresh.tmp_dir = str(folder)
+        return fresh
+
+    reference = tokenizer()
+    reference.initialize()
+    reference.load_userdict(str(analysis.USER_DICTIONARY))
+    jiebacache.save(reference, analysis.USER_DICTIONARY, jiebacache.user_words(analysis.USER_DICTIONARY))
+    (cache_file,) = folder.glob("policy-search-*.jieba")
+    assert jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+    cache_file.chmod(0o666)  # writable by anyone: it could have been swapped
+    assert not jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+    cache_file.chmod(0o600)
+    folder.chmod(0o777)  # the file is ours, but anyone could replace it through the folder
+    assert not jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+
+
+def test_word_and_pdf_files_that_take_too_long_to_parse_are_skipped_with_a_reason(tmp_path, monkeypatch):
+    from indexer import readers
+    from indexer.building import build_index
+    from tests.ingest_support import make_pdf, notice, write_docx
+
+    monkeypatch.setattr(readers, "MAX_PARSE_SECONDS", -1.0)  # every file is already over its time
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(notice("青岛", "养老服务", "子标记"), encoding="utf-8")
+    write_docx(corpus / "slow.docx", [("Title", "青岛市民政局通知"), ("", "养老服务补贴发放。")])
+    (corpus / "slow.pdf").write_bytes(make_pdf([["青岛市民政局通知", "养老服务补贴发放。"]]))
+    summary = build_index([corpus], tmp_path / "idx")
+    reasons = {Path(s.path).name: s.reason for s in summary.skipped}
+    assert "解析超时" in reasons.get("slow.docx", "") and "解析超时" in reasons.get("slow.pdf", ""), reasons
+    assert summary.documents == 1

@@ -1,0 +1,163 @@
+"""The engine's contract: what the app, the CLI and any other caller may use, and nothing else.
+
+``open_engine(index_dir)`` gives a :class:`SearchBackend` — today the Whoosh
+backend — whose answers are the plain records below. The errors are in
+:mod:`indexer.errors` and re-exported here. Building and changing an index
+(``build_index``, ``update_index``, ``add_paths``, ``remove_documents``), the
+analysis a reader can inspect (``analyze``) and the export formats are here too,
+so a caller never imports a module behind this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from indexer.citation import plain_date
+from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
+from indexer.errors import (BuildFailed, IndexBusy, IndexMissing, IndexOutdated, NotAnIndex, PassageMissing,
+                            QueryError, UnknownDocuments, UnreadableFile, UserError)
+from indexer.names import display_path, json_text, one_line
+from indexer.query import MAX_QUERY_CHARS, parse_query
+from indexer.records import (ContextPassage, FigureRow, FiguresResponse, Hit, SearchResponse, SimilarResponse,
+                             place_of)
+from indexer.records import MAX_LIMIT
+
+__all__ = [
+    "BuildFailed", "IndexBusy", "IndexMissing", "IndexOutdated", "NotAnIndex", "PassageMissing", "QueryError",
+    "UnknownDocuments", "UnreadableFile", "UserError",
+    "ContextPassage", "FigureRow", "FiguresResponse", "Hit", "SearchResponse", "SimilarResponse", "place_of",
+    "MAX_LIMIT", "MAX_QUERY_CHARS", "QueryShape", "describe_query", "SearchBackend", "open_engine",
+    "build_index", "update_index", "add_paths", "remove_documents", "analyze", "default_index_dir", "plain_date",
+    "export", "FORMATS", "preload", "DEFAULT_CORPUS_DIR", "display_path", "json_text", "one_line",
+    "indexed_documents", "detect_encoding",
+]
+
+
+def __getattr__(name: str):
+    """``export`` and ``FORMATS`` (python-docx, rispy) are imported when first asked for."""
+    if name in ("export", "FORMATS"):
+        from indexer import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def preload() -> None:
+    """Import everything a search and an export use, now (the app does this once, before serving)."""
+    import indexer.export  # noqa: F401
+    import indexer.searching  # noqa: F401
+
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """What a search backend answers. Filters (``cities``, ``years``, ``doc_types``, ``provinces``,
+    ``date_from``, ``date_to``, ``exact``) are the same keyword arguments for every counting call."""
+
+    warnings: list[str]  # said once to the reader: an index built by an older version, a fallback generation
+
+    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
+               exact: bool = False, provinces=(), date_from=None, date_to=None,
+               sort: str = "relevance", group: str = "passage", doc_ids=()) -> SearchResponse: ...
+
+    def city_year_counts(self, query: str, **filters) -> list[dict]: ...
+
+    def region_year_counts(self, query: str, **filters) -> list[dict]: ...
+
+    def year_counts(self, query: str, **filters) -> list[dict]: ...
+
+    def figures(self, query: str, **filters) -> FiguresResponse: ...
+
+    def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse: ...
+
+    def document(self, doc_id: str) -> dict | None: ...
+
+    def documents(self) -> list[dict]: ...
+
+    def document_city_year_counts(self) -> list[dict]: ...
+
+    def passages(self, doc_id: str, query: str = "", around: int | None = None,
+                 window: int | None = None) -> list[ContextPassage]: ...
+
+    def overview(self) -> dict: ...
+
+    @property
+    def corpora(self) -> list[Path]: ...
+
+    def close(self) -> None: ...
+
+
+def open_engine(index_dir: Path | str | None = None) -> SearchBackend:
+    """The index at ``index_dir`` (default ``$POLICY_SEARCH_INDEX`` or ``index/``) opened for searching;
+    raises :class:`IndexMissing` with a message when there is none."""
+    from indexer.searching import SearchEngine
+
+    return SearchEngine(Path(index_dir) if index_dir else None)
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """How the engine reads a query, for advice when nothing is found."""
+
+    required: int  # parts that must all match (an OR group is one)
+    phrases: bool  # a quoted phrase among them
+    excluded: bool  # words to exclude (-词)
+
+
+def describe_query(query: str) -> QueryShape | None:
+    """The shape of ``query`` as the engine parses it; None when it cannot be searched at all."""
+    try:
+        parsed = parse_query(query)
+    except QueryError:
+        return None
+    phrases = any(term.phrase for clause in parsed.required for term in clause.alternatives)
+    return QueryShape(required=len(parsed.required), phrases=phrases or any(t.phrase for t in parsed.excluded),
+                      excluded=bool(parsed.excluded))
+
+
+def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False, follow_links: bool = False):
+    """A fresh index of ``corpus_dirs``, published atomically; returns its summary."""
+    from indexer.building import build_index as build
+
+    return build(corpus_dirs, index_dir, show_progress=show_progress, follow_links=follow_links)
+
+
+def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_progress: bool = False):
+    from indexer.updating import update_index as update
+
+    return update(index_dir, corpus_dirs, show_progress=show_progress)
+
+
+def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None, show_progress: bool = False):
+    from indexer.updating import add_paths as add
+
+    return add(index_dir, paths, corpus=corpus, show_progress=show_progress)
+
+
+def remove_documents(index_dir: Path, doc_ids: list[str]):
+    from indexer.updating import remove_documents as remove
+
+    return remove(index_dir, doc_ids)
+
+
+def indexed_documents(index_dir: Path) -> list[dict]:
+    """The live index's document records (what ``policy-search docs`` lists), without opening it for search."""
+    from indexer import store
+
+    return list(store.read_documents(store.current_generation(Path(index_dir))).values())
+
+
+def detect_encoding(sample: bytes, complete: bool = True):
+    """The encoding of a file's first bytes, found as for corpus files: ``(encoding, note)``."""
+    from indexer.readers import detect_encoding as detect
+
+    return detect(sample, complete=complete)
+
+
+def analyze(text: str, mode: str = "query") -> list[str]:
+    """The terms a text is indexed (or, ``mode="query"``, searched) as."""
+    from indexer.analysis import analyze as terms
+
+    return terms(text, mode=mode)
