@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import USE_HMM, analyze, bigram_analyzer, chinese_analyzer
-from indexer.script import to_simplified
-from indexer.store import current_generation, read_meta
+from indexer.text.terms import USE_HMM, analyze, bigram_analyzer, chinese_analyzer
+from indexer.text.script import to_simplified
+from indexer.backends.whoosh.generations import current_generation, read_meta
 
 TRADITIONAL = "青島市民政局推進養老服務"
 SIMPLIFIED = "青岛市民政局推进养老服务"

@@ -11,10 +11,10 @@ import os
 
 import pytest
 
-from indexer import store
-from indexer.building import build_index
-from indexer.cli import main
-from indexer.updating import add_paths, update_index
+from indexer.backends.whoosh import generations
+from indexer.backends.whoosh.build import build_index
+from indexer.cli.commands import main
+from indexer.backends.whoosh.update import add_paths, update_index
 from ingest_support import notice
 
 
@@ -35,7 +35,7 @@ def build(capsys, corpus, index_dir):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "内部错误" not in err
-    return store.read_documents(store.current_generation(index_dir)), err
+    return generations.read_documents(generations.current_generation(index_dir)), err
 
 
 def test_front_matter_date_that_is_not_a_date_is_ignored_with_a_notice(tmp_path, capsys):
@@ -123,9 +123,9 @@ def test_a_bad_file_added_to_a_live_index_leaves_it_working(tmp_path, capsys):
     (corpus / "manifest.toml").write_text('[[document]]\nfile = "good.txt"\ntitle = 12345\n', encoding="utf-8")
     summary = update_index(index_dir)
     assert (sorted(summary.added), summary.updated) == (["bad"], ["good"])
-    documents = store.read_documents(store.current_generation(index_dir))
+    documents = generations.read_documents(generations.current_generation(index_dir))
     assert documents["bad"]["year"] == 2025 and documents["good"]["title"] == "12345"
     (corpus / "manifest.toml").write_bytes(b"document = 5\n")
     summary = add_paths(index_dir, [corpus])
     assert any("清单格式不对" in s.reason for s in summary.skipped)
-    assert store.current_generation(index_dir).exists()
+    assert generations.current_generation(index_dir).exists()

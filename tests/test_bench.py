@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from indexer import bench
+from indexer.tools import bench
 
 RESULT_KEYS = {"build", "query", "cold_start", "index_mb", "search_peak_rss_mb"}
 
@@ -54,24 +54,24 @@ def test_batch_search_one_json_object_per_line(cli, tmp_path):
         assert record["took_ms"] >= 0 and record["total"] > 0 and record["hits"]
 
 
-# -- the fast writer (indexer/parallel.py) is exact: same words, same index content --------------
+# -- the fast writer (indexer/backends/whoosh/writer/segment.py) is exact: same words, same index content --------------
 
 def _seed_rows(corpus_dir):
-    from indexer.building import passage_fields
+    from indexer.backends.whoosh.build import passage_fields
 
     return [fields for document in bench.load_sources([corpus_dir]) for fields in passage_fields(document)]
 
 
 def test_fast_cut_segments_exactly_like_jieba(corpus_dir):
-    from indexer.analysis import segmenter
-    from indexer.parallel import FastCut
-    from indexer.script import to_simplified
+    from indexer.text.terms import segmenter
+    from indexer.backends.whoosh.writer.segment import FastCut
+    from indexer.text.script import to_simplified
 
     jieba = segmenter()
-    texts = [row["content"] for row in _seed_rows(corpus_dir)]
-    texts += [to_simplified(t) for t in texts] + ["ABC def 12 3x C++ a.b_c%d -- \r\n\t 繁體字 ℃ e-mail 2025年 养老服务"]
+    text_tables = [row["content"] for row in _seed_rows(corpus_dir)]
+    text_tables += [to_simplified(t) for t in text_tables] + ["ABC def 12 3x C++ a.b_c%d -- \r\n\t 繁體字 ℃ e-mail 2025年 养老服务"]
     cut = FastCut(jieba)
-    assert all(list(cut(t)) == list(jieba.cut(t, HMM=False)) for t in texts)
+    assert all(list(cut(t)) == list(jieba.cut(t, HMM=False)) for t in text_tables)
 
 
 def _index_content(index_dir):
@@ -99,8 +99,8 @@ def _index_content(index_dir):
 def test_fast_and_parallel_writers_write_what_whoosh_writes(corpus_dir, tmp_path, monkeypatch):
     from whoosh import index as whoosh_index
 
-    from indexer import parallel
-    from indexer.fields import make_schema
+    from indexer.backends.whoosh.writer import segment as parallel
+    from indexer.backends.whoosh.schema import make_schema
 
     monkeypatch.setattr(parallel, "BIGRAM_BATCH", 7)  # many batches of the bigram layer, not one
 
@@ -124,8 +124,8 @@ def _parallel_index(rows, path):
     """A two-segment index of ``rows`` written by the build's writer."""
     from whoosh import index as whoosh_index
 
-    from indexer import parallel
-    from indexer.fields import make_schema
+    from indexer.backends.whoosh.writer import segment as parallel
+    from indexer.backends.whoosh.schema import make_schema
 
     index = whoosh_index.create_in(str(path), make_schema())
     writer = parallel.open_writer(index, procs=2, batch=40, parallel_min=80)
@@ -136,15 +136,15 @@ def _parallel_index(rows, path):
 
 
 def test_text_tables_hold_each_passages_folded_text(corpus_dir, tmp_path):
-    from indexer import texts
-    from indexer.analysis import match_form
-    from indexer.fields import TEXT_TABLE_FIELDS
+    from indexer.backends.whoosh import text_tables
+    from indexer.text.terms import match_form
+    from indexer.backends.whoosh.schema import TEXT_TABLE_FIELDS
 
     rows = _seed_rows(corpus_dir) * 2
     reader = _parallel_index(rows, tmp_path).reader()
     checked = 0
     for leaf, _ in reader.leaf_readers():
-        table = texts.SegmentTexts(texts.segment_path(tmp_path, leaf._segment))
+        table = text_tables.SegmentTexts(text_tables.segment_path(tmp_path, leaf._segment))
         for docnum, stored in leaf.iter_docs():
             row = next(r for r in rows if r["doc_id"] == stored["doc_id"] and r["order"] == stored["order"])
             for name in TEXT_TABLE_FIELDS:
@@ -154,15 +154,15 @@ def test_text_tables_hold_each_passages_folded_text(corpus_dir, tmp_path):
     assert checked == len(rows)
 
 
-# -- the array evaluation (indexer/matching.py) is Whoosh's, and phrases are substrings -----------------
+# -- the array evaluation (indexer/backends/whoosh/evaluate.py) is Whoosh's, and phrases are substrings -----------------
 
 QUERIES = ["养老", "低保 标准", '"养老服务"', "養老服務", "残疾人 补贴", "养老 OR 殡葬", "低保 -青岛", "老", "青岛 低保",
            '"社会救助" 低保 -农村', "社区 养老 服务", "婚姻登记"]
 
 
 def _engine_queries():
-    from indexer.query import parse_query
-    from indexer.querying import compile_query
+    from indexer.query.parse import parse_query
+    from indexer.backends.whoosh.plan import compile_query
 
     for text in QUERIES:
         compiled = compile_query(parse_query(text))
@@ -186,7 +186,7 @@ def _without_phrases(query):
 def _check_against_whoosh(searcher, folder):
     from whoosh import query as wq
 
-    from indexer.matching import Evaluation, IndexArrays
+    from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 
     arrays = IndexArrays(searcher, folder)
     checked = 0
@@ -211,8 +211,8 @@ def _check_against_whoosh(searcher, folder):
 def _check_phrases_are_substrings(searcher, folder):
     from whoosh import query as wq
 
-    from indexer.analysis import match_form
-    from indexer.matching import Evaluation, IndexArrays
+    from indexer.text.terms import match_form
+    from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 
     arrays = IndexArrays(searcher, folder)
     reader = searcher.reader()
@@ -226,8 +226,8 @@ def _check_phrases_are_substrings(searcher, folder):
 
 
 def test_array_evaluation_equals_whoosh(index_dir):
-    from indexer.searching import open_engine
-    from indexer.store import current_generation
+    from indexer.backends.whoosh.engine import open_engine
+    from indexer.backends.whoosh.generations import current_generation
 
     engine = open_engine(index_dir)
     _check_against_whoosh(engine._searcher, current_generation(index_dir))
@@ -239,7 +239,7 @@ def test_array_evaluation_with_segments_deletions_and_merges(corpus_dir, tmp_pat
     from whoosh import index as whoosh_index
     from whoosh import scoring
 
-    from indexer import parallel
+    from indexer.backends.whoosh.writer import segment as parallel
 
     rows = _seed_rows(corpus_dir) * 2
     writer = parallel.open_writer(_parallel_index(rows, tmp_path))
@@ -266,8 +266,8 @@ def test_array_evaluation_with_segments_deletions_and_merges(corpus_dir, tmp_pat
 def test_fast_columns_equal_whoosh_columns(index_dir, corpus_dir, tmp_path):
     from whoosh import index as whoosh_index
 
-    from indexer import fastcolumns
-    from indexer.store import current_generation
+    from indexer.backends.whoosh import columns as fastcolumns
+    from indexer.backends.whoosh.generations import current_generation
 
     _parallel_index(_seed_rows(corpus_dir), tmp_path)
     for path in (current_generation(index_dir), tmp_path):
@@ -290,7 +290,8 @@ def length_byte(reader, field, docnum):
 def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
     import jieba
 
-    from indexer import analysis, jiebacache
+    from indexer.text import terms as analysis
+    from indexer.text import jieba_cache
 
     def fresh():
         tokenizer = jieba.Tokenizer()
@@ -300,10 +301,10 @@ def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
     reference = fresh()
     reference.initialize()
     reference.load_userdict(str(analysis.USER_DICTIONARY))
-    assert not jiebacache.load(fresh(), analysis.USER_DICTIONARY)
-    jiebacache.save(reference, analysis.USER_DICTIONARY, jiebacache.user_words(analysis.USER_DICTIONARY))
+    assert not jieba_cache.load(fresh(), analysis.USER_DICTIONARY)
+    jieba_cache.save(reference, analysis.USER_DICTIONARY, jieba_cache.user_words(analysis.USER_DICTIONARY))
     cached = fresh()
-    assert jiebacache.load(cached, analysis.USER_DICTIONARY)
+    assert jieba_cache.load(cached, analysis.USER_DICTIONARY)
     assert cached.FREQ == reference.FREQ and cached.total == reference.total
     assert cached.user_word_tag_tab == reference.user_word_tag_tab
     text = "青島市民政局推進養老服務和最低生活保障，城乡低保标准提高"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer import building, store
-from indexer.building import build_index
-from indexer.searching import open_engine
-from indexer.store import IndexBusy, current_generation, read_meta, write_lock
+from indexer.backends.whoosh import build as building
+from indexer.backends.whoosh import generations as store
+from indexer.backends.whoosh.build import build_index
+from indexer.backends.whoosh.engine import open_engine
+from indexer.backends.whoosh.generations import IndexBusy, current_generation, read_meta, write_lock
 
 QUERY = "养老"
 
@@ -259,19 +260,19 @@ def test_incomplete_generation_is_not_opened(built):
 
 def _failing_worker_writes(monkeypatch, failure):
     """Builds go parallel from 40 passages on, and a worker process fails on its first passage."""
-    from indexer import parallel
+    from indexer.backends.whoosh.writer import segment
 
     parent = os.getpid()
-    real_add = parallel.FastSegmentWriter.add_document
+    real_add = segment.FastSegmentWriter.add_document
 
     def add_document(self, **fields):
         if os.getpid() != parent:
             failure()
         return real_add(self, **fields)
 
-    monkeypatch.setattr(parallel.FastSegmentWriter, "add_document", add_document)
-    monkeypatch.setattr(parallel, "open_writer",
-                        lambda index, **kwargs: parallel.ParallelWriter(index, procs=2, batch=20, parallel_min=40))
+    monkeypatch.setattr(segment.FastSegmentWriter, "add_document", add_document)
+    monkeypatch.setattr(segment, "open_writer",
+                        lambda index, **kwargs: segment.ParallelWriter(index, procs=2, batch=20, parallel_min=40))
 
 
 def _disk_full():
@@ -288,7 +289,7 @@ def _killed():
                                                (_killed, "被信号 SIGKILL 终止")])
 def test_a_failing_worker_process_gives_one_line_and_keeps_the_index(built, corpus_dir, monkeypatch, capsys,
                                                                       failure, expected):
-    from indexer.cli import main
+    from indexer.cli.commands import main
 
     index_dir, _ = built
     old = current_generation(index_dir)
@@ -303,7 +304,7 @@ def test_a_failing_worker_process_gives_one_line_and_keeps_the_index(built, corp
 
 
 def test_a_worker_traceback_is_shown_with_the_debug_switch(built, corpus_dir, monkeypatch, capsys):
-    from indexer.cli import main
+    from indexer.cli.commands import main
 
     index_dir, _ = built
     _failing_worker_writes(monkeypatch, _disk_full)

@@ -14,12 +14,12 @@ import shutil
 import pytest
 import rispy
 
-from indexer.building import build_index
-from indexer.citation import citation, gbt7714
-from indexer.export import export
-from indexer.ingest import load
-from indexer.metadata import Inference, date_agreeing
-from indexer.searching import open_engine
+from indexer.backends.whoosh.build import build_index
+from indexer.engine.citation import citation, gbt7714
+from indexer.engine.export import export
+from indexer.ingest.corpus import load
+from indexer.ingest.metadata import Inference, date_agreeing
+from indexer.backends.whoosh.engine import open_engine
 from ingest_support import EXTRA_CORPUS, PROJECT_ROOT, notice
 
 NATIONAL = EXTRA_CORPUS / "national-reports"

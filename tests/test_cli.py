@@ -7,8 +7,8 @@ import re
 import pytest
 
 from indexer.config import INDEX_ENV_VAR, PROJECT_ROOT, default_index_dir
-from indexer.script import to_simplified
-from indexer.store import current_generation, read_meta
+from indexer.text.script import to_simplified
+from indexer.backends.whoosh.generations import current_generation, read_meta
 
 HIT_TYPES = {"rank": int, "score": (int, float), "doc_id": str, "title": str, "city": str, "year": int,
              "date": str, "source": str, "section": list, "passage": str, "highlight": str, "citation": str}

@@ -1,7 +1,7 @@
 """The civil-affairs user dictionary and the query thesaurus.
 
 Every dictionary entry and every thesaurus term must come out of the engine's
-own segmenter (``indexer.analysis.segmenter``, HMM off) as exactly one token;
+own segmenter (``indexer.text.terms.segmenter``, HMM off) as exactly one token;
 otherwise the word field cannot match it as a word and the thesaurus cannot
 expand it.
 """
@@ -60,7 +60,7 @@ def _thesaurus_terms(data: dict) -> set[str]:
 
 @pytest.fixture(scope="module")
 def segmenter():
-    from indexer import analysis
+    from indexer.text import terms as analysis
 
     assert analysis.USER_DICTIONARY.resolve() == DICT_PATH.resolve(), (
         "the engine must load dictionaries/civil_affairs.dict"

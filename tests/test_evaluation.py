@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import evaluation
+from indexer.tools import evaluation
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 COLLECTION_QUERIES = Path(__file__).parent / "data" / "dev-queries-collection.toml"

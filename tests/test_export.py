@@ -16,7 +16,7 @@ import docx
 import pytest
 import rispy
 
-from indexer.export import attribution, export, references, shown_date
+from indexer.engine.export import attribution, export, references, shown_date
 
 # The RIS specification's tag line: two characters (a capital, then a capital or digit), two spaces, a dash, a space.
 RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - ")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import match_form
-from indexer.figures import extract, near, quote
+from indexer.text.terms import match_form
+from indexer.engine.figures import extract, near, quote
 
 
 def stated(text: str) -> list[tuple[str, float, str]]:
@@ -150,7 +150,7 @@ def test_precision_and_recall_on_the_judged_figures():
     import tomllib
     from pathlib import Path
 
-    from indexer.figures import judge
+    from indexer.engine.figures import judge
 
     with open(Path(__file__).parent / "data" / "figures-judged.toml", "rb") as handle:
         passages = tomllib.load(handle)["passage"]

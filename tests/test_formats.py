@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import readers
-from indexer.building import build_index
-from indexer.cleaning import split_lines
-from indexer.ingest import Manifests, load
-from indexer.readers import UnreadableFile, open_source
-from indexer.searching import open_engine
+from indexer.ingest import readers
+from indexer.backends.whoosh.build import build_index
+from indexer.ingest.cleaning import split_lines
+from indexer.ingest.corpus import Manifests, load
+from indexer.ingest.readers import UnreadableFile, open_source
+from indexer.backends.whoosh.engine import open_engine
 from ingest_support import EXTRA_CORPUS, make_pdf, notice, write_docx
 
 TEXT = notice("青岛", "城乡低保", "编码测试标记甲")

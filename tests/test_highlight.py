@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from indexer.highlight import best_fragments, highlight, match_spans, sentence_fragments, snippet
+from indexer.engine.highlight import best_fragments, highlight, match_spans, sentence_fragments, snippet
 
 
 def unmark(marked: str) -> str:

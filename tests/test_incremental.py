@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer import store
-from indexer.building import build_index
-from indexer.cli import main
-from indexer.searching import open_engine
-from indexer.updating import add_paths, update_index
+from indexer.backends.whoosh import generations
+from indexer.backends.whoosh.build import build_index
+from indexer.cli.commands import main
+from indexer.backends.whoosh.engine import open_engine
+from indexer.backends.whoosh.update import add_paths, update_index
 from ingest_support import EXTRA_CORPUS, PROJECT_ROOT, cli_command, notice, run_cli, write_docx
 
 SEED = PROJECT_ROOT / "corpus"
@@ -32,11 +32,11 @@ def doc_ids_for(engine, marker: str) -> list[str]:
 
 
 def live(index_dir: Path) -> Path:
-    return store.current_generation(index_dir)
+    return generations.current_generation(index_dir)
 
 
 def records(index_dir: Path) -> dict[str, dict]:
-    return store.read_documents(live(index_dir))
+    return generations.read_documents(live(index_dir))
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_update_reads_only_new_changed_and_deleted_files(small):
     assert doc_ids_for(engine, "标记weifang") == [] and doc_ids_for(engine, "新增标记") == ["rizhao"]
     assert doc_ids_for(engine, "标记yantai") == ["yantai"]
     assert set(records(index_dir)) == {"qingdao", "yantai", "rizhao"}
-    meta = store.read_meta(live(index_dir))
+    meta = generations.read_meta(live(index_dir))
     assert (meta["documents"], meta["passages"]) == (3, sum(r["passages"] for r in records(index_dir).values()))
     engine.close()
 
@@ -99,7 +99,7 @@ def test_add_remove_and_the_exclusion_that_remove_leaves(small, tmp_path, capsys
     assert code == 0 and out.startswith("添加完成：新增 1 篇") and "新增 heze" in err
     record = records(index_dir)["heze"]
     assert (record["path"], record["corpus"]) == (str(single), str(outside))
-    meta = store.read_meta(live(index_dir))
+    meta = generations.read_meta(live(index_dir))
     assert meta["files"] == [str(single)] and str(outside) not in meta["corpora"]
 
     # the added file is tracked on its own: changed and deleted files are noticed by --update
@@ -113,7 +113,7 @@ def test_add_remove_and_the_exclusion_that_remove_leaves(small, tmp_path, capsys
     folder.mkdir()
     (folder / "liaocheng.txt").write_text(notice("聊城", "残疾人福利", "文件夹标记"), encoding="utf-8")
     summary = add_paths(index_dir, [folder])
-    assert summary.added == ["liaocheng"] and str(folder) in store.read_meta(live(index_dir))["corpora"]
+    assert summary.added == ["liaocheng"] and str(folder) in generations.read_meta(live(index_dir))["corpora"]
     (folder / "dezhou.txt").write_text(notice("德州", "慈善", "文件夹新增"), encoding="utf-8")
     assert update_index(index_dir).added == ["dezhou"]
 
@@ -173,7 +173,7 @@ def test_several_corpora_each_document_remembers_its_own(tmp_path, capsys):
     found = records(index_dir)
     assert {d: r["corpus"] for d, r in found.items() if d.endswith("-doc")} == {
         "a-doc": str(first), "b-doc": str(second), "c-doc": str(third)}
-    corpora = store.read_meta(live(index_dir))["corpora"]
+    corpora = generations.read_meta(live(index_dir))["corpora"]
     assert corpora[:2] == [str(first), str(second)] and corpora[-1] == str(third)
     if extra:
         report = found["2026-河北省政府工作报告"]
@@ -192,7 +192,7 @@ def test_a_second_writer_is_told_the_index_is_busy(small, capsys):
     corpus, index_dir = small
     (corpus / "new.txt").write_text(notice("济宁", "低保", "忙碌标记"), encoding="utf-8")
     before = live(index_dir)
-    with store.write_lock(index_dir):
+    with generations.write_lock(index_dir):
         for args in (("index", "--update", "--quiet"), ("add", corpus / "new.txt", "--quiet"), ("remove", "yantai")):
             code, out, err = run(capsys, *args, "--index-dir", index_dir)
             assert code == 2 and err.startswith("错误：") and "另一个进程" in err, (args, err)
@@ -227,7 +227,7 @@ def test_kill_9_during_an_update_leaves_the_previous_index(small, tmp_path, comm
     abandoned = kill_9_mid_write(args + ["--index-dir", index_dir, "--quiet"], index_dir, settle=0.3)
 
     assert live(index_dir) == old
-    assert abandoned and not any((g / store.COMPLETE_MARKER).exists() for g in abandoned)
+    assert abandoned and not any((g / generations.COMPLETE_MARKER).exists() for g in abandoned)
     assert [(h.doc_id, h.order) for h in engine.search("养老", limit=100).hits] == expected
     assert [(h.doc_id, h.order) for h in open_engine(index_dir).search("养老", limit=100).hits] == expected
 
@@ -264,7 +264,7 @@ def test_a_published_generation_that_cannot_be_opened_leaves_the_old_one_answeri
     before = engine.search("低保", limit=0).total
     (corpus / "rizhao.txt").write_text(notice("日照", "儿童福利", "新增标记"), encoding="utf-8")
     update_index(index_dir)
-    (live(index_dir) / store.DOCUMENTS_FILE).write_text("[{", encoding="utf-8")  # damaged after publishing
+    (live(index_dir) / generations.DOCUMENTS_FILE).write_text("[{", encoding="utf-8")  # damaged after publishing
 
     for _ in range(2):  # the failed generation is not reopened on every search
         assert engine.search("低保", limit=0).total == before

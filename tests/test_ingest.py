@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from indexer import store
-from indexer.building import build_index
-from indexer.cli import main
-from indexer.ingest import load
-from indexer.metadata import Inference, checked_values, infer_city, infer_title, parse_front_matter
-from indexer.searching import open_engine
-from indexer.updating import update_index
+from indexer.backends.whoosh import generations
+from indexer.backends.whoosh.build import build_index
+from indexer.cli.commands import main
+from indexer.ingest.corpus import load
+from indexer.ingest.metadata import Inference, checked_values, infer_city, infer_title, parse_front_matter
+from indexer.backends.whoosh.engine import open_engine
+from indexer.backends.whoosh.update import update_index
 from ingest_support import PROJECT_ROOT, notice, write_big_text
 
 
@@ -133,7 +133,7 @@ def test_manifest_wins_over_front_matter_and_provincial_city_stays_empty(tmp_pat
         'city = ""\nyear = 2024\n', encoding="utf-8")
     index_dir = tmp_path / "index"
     build_index([tmp_path], index_dir)
-    record = store.read_documents(store.current_generation(index_dir))["guide"]
+    record = generations.read_documents(generations.current_generation(index_dir))["guide"]
     assert (record["title"], record["city"], record["province"]) == ("清单中的标题", "", "山东省")
     assert record["provenance"]["title"] == record["provenance"]["city"] == "manifest"
     assert (record["date"], record["provenance"]["date"]) == ("2024-07-09", "front-matter")
@@ -214,7 +214,7 @@ def test_bad_files_are_reported_and_nothing_indexed_is_lost(tmp_path, unreadable
     index_dir = tmp_path / "index"
     first = build_index([corpus], index_dir)
     assert first.documents == 2 and first.skipped == []
-    before = store.read_documents(store.current_generation(index_dir))
+    before = generations.read_documents(generations.current_generation(index_dir))
 
     expected = make_bad_files(corpus)
     summary = update_index(index_dir)  # the run completes
@@ -226,7 +226,7 @@ def test_bad_files_are_reported_and_nothing_indexed_is_lost(tmp_path, unreadable
     engine = open_engine(index_dir)
     for marker, doc_id in (("完好标记一", "good-1"), ("完好标记二", "good-2")):
         assert [h.doc_id for h in engine.search(f'"{marker}"').hits] == [doc_id]
-    assert store.read_documents(store.current_generation(index_dir)) == before
+    assert generations.read_documents(generations.current_generation(index_dir)) == before
 
     rebuilt = build_index([corpus], index_dir)  # a full build with the bad files completes too
     assert rebuilt.documents == 2 and set(reasons(rebuilt.skipped)) == set(expected)
@@ -290,7 +290,7 @@ def test_a_few_corrupted_bytes_are_replaced_and_noted(tmp_path):
 
 PEAK_SCRIPT = """
 import resource, sys
-from indexer.cli import main
+from indexer.cli.commands import main
 code = main(sys.argv[1:])
 print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "EXIT", code)
 """

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from indexer.passages import MAX_PASSAGE_CHARS, split_long, split_passages
-from indexer.script import to_simplified
+from indexer.ingest.passages import MAX_PASSAGE_CHARS, split_long, split_passages
+from indexer.text.script import to_simplified
 
 SENTENCE_END = "。！？；!?;"
 CHROME = ["特朗普", "孙俪", "翁帆", "Notice:", "分享至", "网易首页", "申请入驻", "特别声明", "法律支持单位",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.ingest import load
-from indexer.metadata import canonical_city, canonical_level, canonical_province
-from indexer.timespan import span
+from indexer.ingest.corpus import load
+from indexer.ingest.metadata import canonical_city, canonical_level, canonical_province
+from indexer.engine.timespan import span
 from ingest_support import EXTRA_CORPUS
 
 needs_collection = pytest.mark.skipif(not EXTRA_CORPUS.is_dir(), reason="../shared/extra-corpus is missing")

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from indexer import evaluation
-from indexer.building import build_index
-from indexer.query import parse_query
-from indexer.querying import compile_query
-from indexer.ranking import Candidate, DuplicateFolder, proximity_bonus
-from indexer.script import to_simplified
-from indexer.searching import open_engine
-from indexer.similarity import ShingleSets
-from indexer.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
+from indexer.tools import evaluation
+from indexer.backends.whoosh.build import build_index
+from indexer.query.parse import parse_query
+from indexer.backends.whoosh.plan import compile_query
+from indexer.engine.ranking import Candidate, DuplicateFolder, proximity_bonus
+from indexer.text.script import to_simplified
+from indexer.backends.whoosh.engine import open_engine
+from indexer.text.shingles import ShingleSets
+from indexer.query.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
 
 DEV_QUERIES = Path(__file__).parent / "data" / "dev-queries.toml"
 

@@ -17,8 +17,8 @@ from tests.ingest_support import PROJECT_ROOT, cli_command, notice, run_cli
 _DUMP_PASSAGES = """
 import json, sys
 from pathlib import Path
-from indexer.building import build_index
-from indexer.searching import open_engine
+from indexer.backends.whoosh.build import build_index
+from indexer.backends.whoosh.engine import open_engine
 build_index([Path(sys.argv[1])], Path(sys.argv[2]))
 engine = open_engine(Path(sys.argv[2]))
 print(json.dumps({d["doc_id"]: [p.passage for p in engine.passages(d["doc_id"])] for d in engine.documents()},
@@ -99,9 +99,9 @@ def test_update_through_the_environment_on_a_folder_that_is_not_an_index_refuses
 
 
 def test_a_new_index_carries_its_marker_and_stays_writable(tmp_path):
-    from indexer import store
-    from indexer.building import build_index
-    from indexer.updating import update_index
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
+    from indexer.backends.whoosh.update import update_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -120,7 +120,7 @@ def test_a_new_index_carries_its_marker_and_stays_writable(tmp_path):
     "一、关于进一步加强和改进全市城乡社区养老服务设施规划建设运营管理工作的若干具体措施和保障",
 ])
 def test_a_long_heading_does_not_swallow_the_paragraph_after_it(heading):
-    from indexer.passages import split_passages
+    from indexer.ingest.passages import split_passages
 
     assert len(heading.lstrip("# ")) > 40
     paragraph = "各区市要把社区养老服务设施纳入城乡规划，独有标记词丙丁戊，确保新建小区配套建设养老服务用房。"
@@ -146,7 +146,7 @@ def test_negative_limits_and_an_empty_city_are_errors(index_dir, arguments):
 
 
 def test_the_api_refuses_negative_limits_and_empty_cities(engine):
-    from indexer.query import QueryError
+    from indexer.query.parse import QueryError
 
     for kwargs in (dict(limit=-1), dict(offset=-1), dict(cities=[""])):
         with pytest.raises(QueryError):
@@ -157,8 +157,8 @@ def test_the_api_refuses_negative_limits_and_empty_cities(engine):
 def test_a_deep_offset_is_refused_at_once_with_a_message(engine, index_dir):
     import time
 
-    from indexer.query import QueryError
-    from indexer.searching import MAX_RESULT_DEPTH
+    from indexer.query.parse import QueryError
+    from indexer.backends.whoosh.engine import MAX_RESULT_DEPTH
 
     started = time.perf_counter()
     with pytest.raises(QueryError, match="翻页"):
@@ -172,7 +172,7 @@ def test_a_deep_offset_is_refused_at_once_with_a_message(engine, index_dir):
 # -- a damaged generation never replaces a good one; disk full leaves nothing (item 8) ----------------
 
 def _two_generations(tmp_path: Path) -> tuple[Path, Path]:
-    from indexer.building import build_index
+    from indexer.backends.whoosh.build import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -185,8 +185,8 @@ def _two_generations(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_damaged_meta_json_keeps_the_last_good_generation_with_a_warning(tmp_path):
-    from indexer import store
-    from indexer.searching import open_engine
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.engine import open_engine
 
     _, index_dir = _two_generations(tmp_path)
     engine = open_engine(index_dir)
@@ -205,9 +205,9 @@ def test_a_damaged_meta_json_keeps_the_last_good_generation_with_a_warning(tmp_p
 
 
 def test_a_published_generation_with_damaged_meta_leaves_an_open_engine_answering(tmp_path):
-    from indexer import store
-    from indexer.building import build_index
-    from indexer.searching import open_engine
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
+    from indexer.backends.whoosh.engine import open_engine
 
     corpus, index_dir = _two_generations(tmp_path)
     engine = open_engine(index_dir)
@@ -219,8 +219,8 @@ def test_a_published_generation_with_damaged_meta_leaves_an_open_engine_answerin
 
 
 def test_files_reach_the_disk_before_a_generation_is_published(tmp_path, monkeypatch):
-    from indexer import store
-    from indexer.building import build_index
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
 
     synced: set[str] = set()
     real_fsync = os.fsync
@@ -242,9 +242,9 @@ def test_files_reach_the_disk_before_a_generation_is_published(tmp_path, monkeyp
 def test_disk_full_leaves_no_partial_generation_and_says_so(tmp_path, monkeypatch):
     import errno
 
-    from indexer import store
-    from indexer.building import build_index
-    from indexer.searching import open_engine
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
+    from indexer.backends.whoosh.engine import open_engine
 
     corpus, index_dir = _two_generations(tmp_path)
     live = store.current_generation(index_dir)
@@ -287,7 +287,7 @@ def test_one_undecodable_batch_line_is_reported_and_the_others_answered(index_di
 
 
 def test_a_lone_surrogate_in_an_api_query_is_a_query_error(engine):
-    from indexer.query import QueryError
+    from indexer.query.parse import QueryError
 
     for kwargs in (dict(query="养老\ud800服务"), dict(query="养老", cities=["青岛\udc80"])):
         with pytest.raises(QueryError):
@@ -297,7 +297,7 @@ def test_a_lone_surrogate_in_an_api_query_is_a_query_error(engine):
 # -- paths (item 11) -----------------------------------------------------------------------------------
 
 def test_a_symlink_leaving_the_corpus_is_skipped_with_a_reason(tmp_path):
-    from indexer.building import build_index
+    from indexer.backends.whoosh.build import build_index
 
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -337,9 +337,10 @@ def test_the_makefile_does_not_paste_the_index_path_into_code(tmp_path):
 # -- a run never ends with no index when the previous one existed (item 1) ----------------------------
 
 def test_an_unexpected_error_in_one_file_during_a_rebuild_skips_that_file_and_publishes(tmp_path, monkeypatch):
-    from indexer import building, store
-    from indexer.building import build_index
-    from indexer.searching import open_engine
+    from indexer.backends.whoosh import build as building
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
+    from indexer.backends.whoosh.engine import open_engine
 
     corpus, index_dir = _two_generations(tmp_path)
     real_load = building.load
@@ -359,9 +360,9 @@ def test_an_unexpected_error_in_one_file_during_a_rebuild_skips_that_file_and_pu
 
 
 def test_a_rebuild_that_fails_outside_any_file_leaves_the_previous_index_live(tmp_path, monkeypatch):
-    from indexer import store
-    from indexer.building import build_index
-    from indexer.searching import open_engine
+    from indexer.backends.whoosh import generations as store
+    from indexer.backends.whoosh.build import build_index
+    from indexer.backends.whoosh.engine import open_engine
 
     corpus, index_dir = _two_generations(tmp_path)
     live = store.current_generation(index_dir)

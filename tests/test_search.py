@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from indexer.highlight import highlight
-from indexer.query import QueryError
-from indexer.script import to_simplified
+from indexer.engine.highlight import highlight
+from indexer.query.parse import QueryError
+from indexer.text.script import to_simplified
 
 LIMIT = 100
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)

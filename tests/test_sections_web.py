@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from indexer.cleaning import is_chrome, iter_clean_lines
-from indexer.ingest import load
-from indexer.passages import split_passages
-from indexer.sections import classified
+from indexer.ingest.cleaning import is_chrome, iter_clean_lines
+from indexer.ingest.corpus import load
+from indexer.ingest.passages import split_passages
+from indexer.ingest.sections import classified
 from ingest_support import EXTRA_CORPUS
 
 CAPTURES = EXTRA_CORPUS / "provincial-2026"

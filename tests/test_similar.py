@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from indexer.building import build_index
-from indexer.morelikethis import is_place_name
-from indexer.searching import PassageMissing, open_engine
+from indexer.backends.whoosh.build import build_index
+from indexer.backends.whoosh.more_like_this import is_place_name
+from indexer.backends.whoosh.engine import PassageMissing, open_engine
 
 
 def standard_passage(engine, city: str):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import vocabulary
-from indexer.ingest import corpus_files
-from indexer.readers import read_document
+from indexer.tools import thesaurus_candidates
+from indexer.ingest.corpus import corpus_files
+from indexer.ingest.readers import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 THESAURUS_PATH = ROOT / "dictionaries" / "thesaurus.toml"
@@ -58,8 +58,8 @@ def test_every_source_quote_is_in_its_document():
         pytest.skip(f"{CORPORA[1]} is absent: only seed-corpus sources checked ({checked})")
 
 
-def _passage(text: str) -> vocabulary.Passage:
-    return vocabulary.Passage("doc", text, text)
+def _passage(text: str) -> thesaurus_candidates.Passage:
+    return thesaurus_candidates.Passage("doc", text, text)
 
 
 def test_definitions_and_abbreviations_are_proposed_with_their_quote():
@@ -71,7 +71,7 @@ def test_definitions_and_abbreviations_are_proposed_with_their_quote():
         _passage("同时，乡镇敬老院转型为区域养老服务中心。"),
     ]
     words = {"新农合": "j", "新型农村合作医疗": "n", "长护险": "j"}
-    found = {(c.method, c.terms): c for c in vocabulary.candidates(passages, words)}
+    found = {(c.method, c.terms): c for c in thesaurus_candidates.candidates(passages, words)}
     defined = found[("defined", ("长期护理保险制度", "长护险"))]
     assert "以下简称“长护险”" in defined.quote and defined.doc_id == "doc"
     assert found[("abbreviation", ("新农合", "新型农村合作医疗"))].count == 2
@@ -81,9 +81,9 @@ def test_definitions_and_abbreviations_are_proposed_with_their_quote():
 
 
 def test_candidates_from_the_seed_corpus_quote_the_source_verbatim():
-    passages = list(vocabulary.read_passages([ROOT / "corpus"]))
-    found = vocabulary.candidates(passages, vocabulary.dictionary_words())
+    passages = list(thesaurus_candidates.read_passages([ROOT / "corpus"]))
+    found = thesaurus_candidates.candidates(passages, thesaurus_candidates.dictionary_words())
     assert found
     texts = {p.doc_id: "".join(q.text for q in passages if q.doc_id == p.doc_id) for p in passages}
     assert all(c.quote and c.quote in texts[c.doc_id] for c in found)
-    assert vocabulary.format_candidates(found).count("\n") == len(found)
+    assert thesaurus_candidates.format_candidates(found).count("\n") == len(found)
