@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.text.terms import USE_HMM, analyze, bigram_analyzer, chinese_analyzer
+from indexer.backends.whoosh.analyzers import bigram_analyzer, chinese_analyzer
+from indexer.text.segmentation import USE_HMM
+from indexer.backends.whoosh.analyzers import analyze
 from indexer.text.script import to_simplified
 from indexer.backends.whoosh.generations import current_generation, read_meta
 

@@ -63,8 +63,8 @@ def _seed_rows(corpus_dir):
 
 
 def test_fast_cut_segments_exactly_like_jieba(corpus_dir):
-    from indexer.text.terms import segmenter
-    from indexer.backends.whoosh.writer.segment import FastCut
+    from indexer.text.segmentation import segmenter
+    from indexer.text.segmentation import FastCut
     from indexer.text.script import to_simplified
 
     jieba = segmenter()
@@ -290,7 +290,7 @@ def length_byte(reader, field, docnum):
 def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
     import jieba
 
-    from indexer.text import terms as analysis
+    from indexer.text import segmentation as analysis
     from indexer.text import jieba_cache
 
     def fresh():

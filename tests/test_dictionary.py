@@ -60,7 +60,7 @@ def _thesaurus_terms(data: dict) -> set[str]:
 
 @pytest.fixture(scope="module")
 def segmenter():
-    from indexer.text import terms as analysis
+    from indexer.text import segmentation as analysis
 
     assert analysis.USER_DICTIONARY.resolve() == DICT_PATH.resolve(), (
         "the engine must load dictionaries/civil_affairs.dict"

@@ -446,7 +446,7 @@ def run_eval(args) -> int:
     columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
     if args.baseline:
         corpora = engine.corpora
-        baselines = evaluation.NaiveBaselines(corpora)
+        baselines = evaluation.naive_baselines(corpora)
         try:
             for name, run in baselines.runs().items():
                 columns[name] = evaluation.evaluate(judged, run)

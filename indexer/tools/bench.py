@@ -174,7 +174,7 @@ def read_documents(path: Path):
 
 def segmentation_floor(texts: list[str], max_chars: int = FLOOR_MAX_CHARS) -> dict:
     """jieba alone over the passage texts: the engine's dictionary and HMM setting, one process."""
-    from indexer.text.terms import USE_HMM, segmenter
+    from indexer.text.segmentation import USE_HMM, segmenter
 
     jieba = segmenter()
     sample, chars = [], 0
@@ -278,53 +278,16 @@ def run_child(args: list[str], timeout: float | None = None) -> ChildResult:
 
 def task_build_ours(documents_path: str, index_dir: str) -> dict:
     """Index the synthetic documents the way ``policy-search index`` does, from documents in memory."""
-    from indexer.backends.whoosh import build as building
-    from indexer.backends.whoosh import generations
-    from indexer.text.terms import segmenter
-    from indexer.backends.whoosh.schema import make_schema
-    from whoosh import index as whoosh_index
+    from indexer.backends.whoosh.baselines import segment_count
+    from indexer.backends.whoosh.build import build_from_documents
+    from indexer.text.segmentation import segmenter
 
     segmenter()  # the dictionary load is not part of build throughput (nor of the floor)
-    index_path = Path(index_dir)
     started = time.perf_counter()
-    summary = building.BuildSummary()
-    documents = []
-    with generations.write_lock(index_path):
-        generation = generations.new_generation(index_path)
-        index = whoosh_index.create_in(str(generation), make_schema())
-        writer = _engine_writer(index)
-        for document in read_documents(Path(documents_path)):
-            for fields in building.passage_fields(document):
-                writer.add_document(**fields)
-            documents.append(document.metadata())
-            summary.documents += 1
-            summary.passages += len(document.passages)
-            summary.characters += sum(len(p.text) for p in document.passages)
-        writer.commit()
-        generations.write_documents(generation, documents)
-        summary.seconds = round(time.perf_counter() - started, 3)
-        summary.generation = generation.name
-        generations.publish(index_path, generation, building.index_meta(summary, []))
+    summary, generation = build_from_documents(read_documents(Path(documents_path)), Path(index_dir))
     seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 3), "passages": summary.passages, "characters": summary.characters,
-            "segments": _segment_count(generations.current_generation(index_path)),
-            "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
-
-
-def _engine_writer(index):
-    """The writer ``build_index`` uses (the parallel one once it exists), else Whoosh's default."""
-    from indexer.backends.whoosh import build as building
-
-    make = getattr(building, "open_writer", None)
-    if make is not None:
-        return make(index)
-    return index.writer(limitmb=building.WRITER_MEMORY_MB)
-
-
-def _segment_count(index_dir: Path) -> int:
-    from whoosh import index as whoosh_index
-
-    return len(whoosh_index.open_dir(str(index_dir))._segments())
+            "segments": segment_count(generation), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
 
 
 def _cpu_seconds() -> dict:
@@ -341,7 +304,7 @@ def _own_max_rss_mb() -> float:
 
 
 def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
-    from indexer.backends.whoosh.engine import open_engine
+    from indexer.api import open_engine
 
     mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
     engine = open_engine(index_dir)
@@ -358,70 +321,31 @@ def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
     return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
 
 
-def _baseline_schema():
-    from jieba.analyse import ChineseAnalyzer
-    from whoosh import fields
-
-    # city and year sortable: Whoosh's documented way to facet; without it groupedby scans the terms per query
-    return fields.Schema(content=fields.TEXT(analyzer=ChineseAnalyzer(), stored=True),
-                         city=fields.ID(stored=True, sortable=True), year=fields.NUMERIC(stored=True, sortable=True))
-
-
 def task_build_baseline(documents_path: str, index_dir: str) -> dict:
     """The naive pairing: one TEXT field with jieba's ChineseAnalyzer, Whoosh's default writer."""
-    import jieba
-    from whoosh import index as whoosh_index
+    from indexer.backends.whoosh.baselines import build_baseline, quiet_jieba, segment_count
 
-    jieba.setLogLevel(60)
-    jieba.initialize()
+    quiet_jieba(initialize=True)
     started = time.perf_counter()
-    index = whoosh_index.create_in(index_dir, _baseline_schema())
-    writer = index.writer()
-    passages = characters = 0
-    for document in read_documents(Path(documents_path)):
-        for passage in document.passages:
-            writer.add_document(content=passage.text, city=document.city or None, year=document.year)
-            passages += 1
-            characters += len(passage.text)
-    writer.commit()
+    passages, characters = build_baseline(read_documents(Path(documents_path)), index_dir)
     seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 3), "passages": passages, "characters": characters,
-            "segments": _segment_count(Path(index_dir)), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
-
-
-def _baseline_search(searcher, parser, item: dict) -> tuple[int, int]:
-    from whoosh import query as wq
-
-    parsed = parser.parse(item["query"])
-    filters = [wq.Or([wq.Term("city", c) for c in item["cities"]])] if item["cities"] else []
-    filters += [wq.Or([wq.Term("year", y) for y in item["years"]])] if item["years"] else []
-    results = searcher.search(parsed, limit=10, groupedby=["city", "year"],
-                              filter=wq.And(filters) if filters else None)
-    results.groups("city")
-    results.groups("year")
-    top = results[:10]
-    for hit in top:
-        hit.highlights("content")
-    return len(results), len(top)
+            "segments": segment_count(Path(index_dir)), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
 
 
 def task_query_baseline(index_dir: str, mix_path: str, rounds: int) -> dict:
-    import jieba
-    from whoosh import index as whoosh_index
-    from whoosh.qparser import QueryParser
+    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
 
-    jieba.setLogLevel(60)
+    quiet_jieba()
     mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
-    index = whoosh_index.open_dir(index_dir, schema=_baseline_schema())  # its own schema, not the pickled one
-    searcher = index.searcher()
-    parser = QueryParser("content", index.schema)
+    searcher, parser = open_baseline(index_dir)
     for item in mix:
-        _baseline_search(searcher, parser, item)
+        baseline_search(searcher, parser, item)
     timings = []
     for _ in range(rounds):
         for item in mix:
             started, cpu = time.perf_counter(), time.process_time()
-            total, hits = _baseline_search(searcher, parser, item)
+            total, hits = baseline_search(searcher, parser, item)
             timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
                             "cpu_ms": (time.process_time() - cpu) * 1000, "total": total, "hits": hits})
     return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
@@ -429,15 +353,11 @@ def task_query_baseline(index_dir: str, mix_path: str, rounds: int) -> dict:
 
 def task_first_query_baseline(index_dir: str, query: str) -> dict:
     """Cold start of the naive pairing: open the index and answer one query, facets and highlights included."""
-    import jieba
-    from whoosh import index as whoosh_index
-    from whoosh.qparser import QueryParser
+    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
 
-    jieba.setLogLevel(60)
-    index = whoosh_index.open_dir(index_dir, schema=_baseline_schema())  # its own schema, not the pickled one
-    searcher = index.searcher()
-    total, _ = _baseline_search(searcher, QueryParser("content", index.schema),
-                                {"query": query, "cities": [], "years": []})
+    quiet_jieba()
+    searcher, parser = open_baseline(index_dir)
+    total, _ = baseline_search(searcher, parser, {"query": query, "cities": [], "years": []})
     return {"total": total}
 
 
@@ -558,8 +478,7 @@ def _build_row(result: ChildResult, characters: int, floor: dict) -> dict:
 
 
 def machine() -> dict:
-    import jieba
-    import whoosh
+    from importlib.metadata import version
 
     try:
         import psutil
@@ -567,7 +486,7 @@ def machine() -> dict:
     except ImportError:  # pragma: no cover - psutil is a dependency
         memory_gb = None
     return {"cpu_count": os.cpu_count(), "memory_gb": memory_gb, "python": platform.python_version(),
-            "platform": platform.platform(), "whoosh": whoosh.versionstring(), "jieba": jieba.__version__}
+            "platform": platform.platform(), "whoosh": version("whoosh-reloaded"), "jieba": version("jieba")}
 
 
 def evaluate_targets(rows: list[dict]) -> dict:

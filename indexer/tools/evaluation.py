@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,41 +77,11 @@ def engine_run(engine, exact: bool = False) -> Callable[[str], list[str]]:
     return run
 
 
-class NaiveBaselines:
-    """The naive pairings over raw paragraphs, as reference points: ``runs()`` maps a name to a run."""
+def naive_baselines(corpus_dirs: list[Path]):
+    """The naive pairings (Whoosh with jieba's ChineseAnalyzer) over the corpora's raw paragraphs."""
+    from indexer.backends.whoosh.baselines import NaiveBaselines
 
-    def __init__(self, corpus_dirs: list[Path]):
-        from jieba.analyse import ChineseAnalyzer
-        from whoosh import fields, index
-
-        self._dir = tempfile.TemporaryDirectory(prefix="policy-search-baseline-")
-        schema = fields.Schema(content=fields.TEXT(analyzer=ChineseAnalyzer(), stored=True),
-                               bigrams=fields.NGRAM(minsize=2, maxsize=2, phrase=True))
-        self._index = index.create_in(self._dir.name, schema)
-        writer = self._index.writer()
-        for paragraph in read_passages(corpus_dirs):
-            writer.add_document(content=paragraph.text, bigrams=paragraph.text)
-        writer.commit()
-        self._searcher = self._index.searcher()
-
-    def runs(self) -> dict[str, Callable[[str], list[str]]]:
-        from whoosh.qparser import AndGroup, OrGroup
-
-        return {"jieba AND": self._run("content", AndGroup), "jieba OR": self._run("content", OrGroup),
-                "bigram AND": self._run("bigrams", AndGroup)}
-
-    def _run(self, field: str, group) -> Callable[[str], list[str]]:
-        from whoosh.qparser import QueryParser
-
-        parser = QueryParser(field, self._index.schema, group=group)
-
-        def run(query: str) -> list[str]:
-            return [hit["content"] for hit in self._searcher.search(parser.parse(query), limit=CUTOFF)]
-        return run
-
-    def close(self) -> None:
-        self._searcher.close()
-        self._dir.cleanup()
+    return NaiveBaselines(paragraph.text for paragraph in read_passages(corpus_dirs))
 
 
 def table(judged: list[Judged], columns: dict[str, list[Scores]]) -> str:

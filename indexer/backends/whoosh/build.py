@@ -21,7 +21,7 @@ from whoosh import index as whoosh_index
 
 from indexer.backends.whoosh import safe_pickle  # safepickle: every pickle read from an index is restricted
 from indexer.backends.whoosh import generations
-from indexer.text.terms import USE_HMM, dictionary_fingerprint
+from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.backends.whoosh.schema import SCHEMA_VERSION, make_schema
 from indexer.ingest.corpus import Loaded, Manifests, Skipped, load, unique_id, walk
@@ -54,7 +54,7 @@ class BuildSummary:
 
 def open_writer(index):
     """The one place a build or an update gets its Whoosh writer (parallel and faster: indexer/backends/whoosh/writer/segment.py)."""
-    from indexer.backends.whoosh.writer.segment import open_writer as parallel_writer
+    from indexer.backends.whoosh.writer import open_writer as parallel_writer
 
     return parallel_writer(index, limitmb=WRITER_MEMORY_MB)
 
@@ -179,6 +179,28 @@ def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = 
         generations.publish(index_dir, generation, index_meta(summary, corpus_dirs))
         generations.prune(index_dir)
     return summary
+
+
+def build_from_documents(documents: Iterable[Document], index_dir: Path) -> tuple[BuildSummary, Path]:
+    """A fresh generation of documents already in memory (with their passages), published; the benchmark's build."""
+    summary = BuildSummary()
+    records = []
+    with generations.write_lock(index_dir):
+        generation = generations.new_generation(index_dir)
+        index = whoosh_index.create_in(str(generation), make_schema())
+        writer = open_writer(index)
+        for document in documents:
+            for fields in passage_fields(document):
+                writer.add_document(**fields)
+            records.append(document.metadata())
+            summary.documents += 1
+            summary.passages += len(document.passages)
+            summary.characters += sum(len(p.text) for p in document.passages)
+        writer.commit()
+        generations.write_documents(generation, records)
+        summary.generation = generation.name
+        generations.publish(index_dir, generation, index_meta(summary, []))
+    return summary, generations.current_generation(index_dir)
 
 
 def index_files(writer, files: list[tuple[Path, Path]], summary: BuildSummary, existing: dict[str, dict],

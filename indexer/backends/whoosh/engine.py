@@ -20,7 +20,8 @@ from whoosh import scoring
 from indexer.backends.whoosh import columns as fastcolumns
 from indexer.backends.whoosh import more_like_this
 from indexer.backends.whoosh import generations
-from indexer.text.terms import USE_HMM, dictionary_fingerprint, match_form
+from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
+from indexer.text.terms import match_form
 from indexer.engine.citation import citation, gbt7714
 from indexer.config import default_index_dir
 from indexer.engine.facets import FacetColumn, cross_counts, facet_counts

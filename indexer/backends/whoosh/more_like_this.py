@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from whoosh import query as wq
 
-from indexer.text.terms import chinese_analyzer
+from indexer.backends.whoosh.analyzers import chinese_analyzer
 from indexer.backends.whoosh.evaluate import IndexArrays
 from indexer.ingest.metadata import places
 

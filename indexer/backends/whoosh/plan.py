@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from indexer.text.terms import is_in_dictionary, query_words, segmenter
+from indexer.text.segmentation import is_in_dictionary, segmenter
+from indexer.text.terms import query_words
 from indexer.query.parse import Clause, ParsedQuery, Term
 from indexer.query.thesaurus import EQUIVALENT, Thesaurus, default_thesaurus
 

@@ -33,10 +33,18 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset({
     ("whoosh.analysis.filters", "LowercaseFilter"), ("whoosh.analysis.filters", "StopFilter"),
     ("whoosh.columns", "NumericColumn"), ("whoosh.columns", "VarBytesColumn"),
     ("whoosh.codec.whoosh3", "W3Codec"), ("whoosh.codec.whoosh3", "W3Segment"),
-    # this project's schema (indexer/backends/whoosh/schema.py, indexer/text/terms.py)
-    ("indexer.backends.whoosh.schema", "TermCounts"), ("indexer.text.terms", "BigramTokenizer"),
-    ("indexer.text.terms", "JiebaTokenizer"), ("indexer.text.terms", "SubwordFilter"),
+    # this project's schema (indexer/backends/whoosh/schema.py, indexer/backends/whoosh/analyzers.py)
+    ("indexer.backends.whoosh.schema", "TermCounts"), ("indexer.backends.whoosh.analyzers", "BigramTokenizer"),
+    ("indexer.backends.whoosh.analyzers", "JiebaTokenizer"), ("indexer.backends.whoosh.analyzers", "SubwordFilter"),
 })
+
+
+# The same classes where an index written before the package was laid out in folders names them.
+MOVED: dict[tuple[str, str], tuple[str, str]] = {
+    ("indexer.fields", "TermCounts"): ("indexer.backends.whoosh.schema", "TermCounts"),
+    **{("indexer.analysis", name): ("indexer.backends.whoosh.analyzers", name)
+       for name in ("BigramTokenizer", "JiebaTokenizer", "SubwordFilter")},
+}
 
 
 class UnsafeIndex(IndexMissing):
@@ -45,6 +53,7 @@ class UnsafeIndex(IndexMissing):
 
 class _IndexUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
+        module, name = MOVED.get((module, name), (module, name))
         if (module, name) not in ALLOWED:
             raise UnsafeIndex(
                 f"索引文件中含有不属于索引的内容（{module}.{name}），已拒绝打开，没有执行其中任何内容。"

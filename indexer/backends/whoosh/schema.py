@@ -15,7 +15,7 @@ from collections import Counter
 
 from whoosh import fields, formats
 
-from indexer.text.terms import bigram_analyzer, chinese_analyzer
+from indexer.backends.whoosh.analyzers import bigram_analyzer, chinese_analyzer
 
 # Bump when the schema or the analysis changes: an index of another version must be rebuilt.
 SCHEMA_VERSION = 3  # 3: a province column (全国 for national documents)

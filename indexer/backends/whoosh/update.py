@@ -25,7 +25,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from indexer.backends.whoosh import generations
-from indexer.text.terms import USE_HMM, dictionary_fingerprint
+from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.backends.whoosh.build import BuildSummary, absolute, index_files, index_meta, open_writer, remove_orphans
 from indexer.backends.whoosh.schema import SCHEMA_VERSION, make_schema
 from indexer.ingest.corpus import Manifests, Skipped, curated_hash, file_hash, walk
