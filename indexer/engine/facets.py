@@ -56,7 +56,9 @@ class Facet:
         return [{"value": value, "count": count, "selected": value in selected} for value, count in ordered]
 
 
+# The one definition of the facets: every column, count and selection of a facet is named from here.
 FACETS = (Facet("province"), Facet("city"), Facet("year", by_value_descending=True), Facet("doc_type"))
+FACET_NAMES = tuple(facet.name for facet in FACETS)
 
 
 def facet_counts(matching: np.ndarray, columns: dict[str, FacetColumn], selections: dict[str, set],

@@ -24,7 +24,7 @@ from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.text.terms import match_form
 from indexer.engine.citation import citation, gbt7714
 from indexer.config import default_index_dir
-from indexer.engine.facets import FacetColumn, cross_counts, facet_counts
+from indexer.engine.facets import FACET_NAMES, FacetColumn, cross_counts, facet_counts
 from indexer.backends.whoosh.schema import SCHEMA_VERSION
 from indexer.engine.highlight import highlight, snippet
 from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays, Matches
@@ -44,7 +44,6 @@ DUPLICATE_POOL = 20
 # When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
 POOL_GROWTH = 4
 POOL_ROUNDS = 3
-FACET_COLUMNS = ("province", "city", "year", "doc_type")
 SORTS = ("relevance", "date")
 # "passage": every matching passage is a hit; "document": the best passage of each document is.
 GROUPS = ("passage", "document")
@@ -85,7 +84,7 @@ class SearchEngine:
         try:  # everything of the new generation is read before any of it replaces the old
             arrays = IndexArrays(searcher, generation)
             reader = searcher.reader()
-            columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_COLUMNS}
+            columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_NAMES}
             dates = FacetColumn.from_values(fastcolumns.column_values(reader, "date"))
             document_column = FacetColumn.from_values(fastcolumns.column_values(reader, "doc_id"))
             documents = generations.read_documents(generation)
@@ -465,7 +464,7 @@ class SearchEngine:
         """What the collection holds: documents by city, year and type, and totals."""
         docs = self.documents()
         counts = {}
-        for name in FACET_COLUMNS:
+        for name in FACET_NAMES:
             values = [_facet_value(d, name) for d in docs if _facet_value(d, name)]
             counts[name] = [{"value": v, "count": values.count(v)} for v in sorted(set(values), key=lambda v: (-values.count(v), str(v)))]
         return {"documents": len(docs), "passages": self._meta.get("passages", 0),

@@ -13,7 +13,7 @@ from indexer.tools import thesaurus_candidates
 from indexer.ingest.corpus import corpus_files
 from indexer.ingest.readers import read_document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 THESAURUS_PATH = ROOT / "dictionaries" / "thesaurus.toml"
 CORPORA = [ROOT / "corpus", ROOT.parent / "shared" / "extra-corpus"]
 _SPACE = re.compile(r"\s+")

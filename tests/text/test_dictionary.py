@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DICT_PATH = ROOT / "dictionaries" / "civil_affairs.dict"
 THESAURUS_PATH = ROOT / "dictionaries" / "thesaurus.toml"
 

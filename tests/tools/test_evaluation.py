@@ -8,8 +8,8 @@ import pytest
 
 from indexer.tools import evaluation
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-COLLECTION_QUERIES = Path(__file__).parent / "data" / "dev-queries-collection.toml"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+COLLECTION_QUERIES = Path(__file__).resolve().parents[1] / "data" / "dev-queries-collection.toml"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-LOAD = Path(__file__).resolve().parent.parent / "benchmarks" / "load.py"
+LOAD = Path(__file__).resolve().parents[2] / "benchmarks" / "load.py"
 
 
 def test_one_reader_loads_the_app_and_gets_an_answer(index_dir, tmp_path):

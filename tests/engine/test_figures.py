@@ -152,7 +152,7 @@ def test_precision_and_recall_on_the_judged_figures():
 
     from indexer.engine.figures import judge
 
-    with open(Path(__file__).parent / "data" / "figures-judged.toml", "rb") as handle:
+    with open(Path(__file__).resolve().parents[1] / "data" / "figures-judged.toml", "rb") as handle:
         passages = tomllib.load(handle)["passage"]
     assert sum(len(p["figures"]) for p in passages) >= 100
     assert {p["stratum"] for p in passages} == {"seed", "national", "provincial"}

@@ -16,7 +16,7 @@ from indexer.backends.whoosh.engine import open_engine
 from indexer.text.shingles import ShingleSets
 from indexer.query.thesaurus import EQUIVALENT, RELATED, Thesaurus, default_thesaurus
 
-DEV_QUERIES = Path(__file__).parent / "data" / "dev-queries.toml"
+DEV_QUERIES = Path(__file__).resolve().parents[1] / "data" / "dev-queries.toml"
 
 
 def folded(text: str) -> str:
@@ -186,8 +186,8 @@ def test_dev_queries_meet_targets(engine):
 
 # -- the whole collection: queries as people type them -------------------------------------------
 
-EXTRA_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "extra-corpus"
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+EXTRA_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "extra-corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 @pytest.fixture(scope="session")
