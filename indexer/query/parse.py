@@ -64,44 +64,15 @@ def parse_query(raw: str) -> ParsedQuery:
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
         parsed.notices.append(f"检索词过长，只使用了前 {MAX_QUERY_CHARS} 个字符。")
-
     pending_or = False
     for match in _TOKEN.finditer(text):
         negative = bool(match.group("neg"))
-        quoted = match.group("q1") if match.group("q1") is not None else match.group("q2")
-        if quoted is not None:
-            if not (match.group("e1") or match.group("e2")):
-                parsed.notices.append("引号未闭合，已按短语检索到句末。")
-            term = Term(quoted.strip(), phrase=True)
-        else:
-            word = match.group("word")
-            if word in _OR and not negative:
-                pending_or = bool(parsed.required)
-                continue
-            if _FIELD_PREFIX.match(word):
-                parsed.notices.append(f"不支持字段检索，已把“{word}”当作普通词。")
-                word = _FIELD_PREFIX.sub("", word)
-            term = Term(word)
-        if not term.runs:
-            if term.text.strip("-－") == "":
-                parsed.notices.append("单独的“-”或空引号已忽略；排除某词请写成 -词。")
-            else:
-                parsed.notices.append(f"“{term.text}”没有可检索的文字，已忽略。")
-            pending_or = False
+        term = _term(match, parsed)
+        if term is None:  # OR: the next term joins the last clause
+            pending_or = bool(parsed.required) and not negative
             continue
-        if not term.phrase and not negative and sum(map(len, term.runs)) > MAX_WORD_CHARS:
-            parsed.notices.append(f"“{term.text[:12]}…”太长，已拆成词语分别检索。")
-            parsed.required.extend(Clause((Term(word),)) for word in _words_of(term.text))
-            pending_or = False
-            continue
-        if negative:
-            parsed.excluded.append(term)
-        elif pending_or:
-            parsed.required[-1] = Clause(parsed.required[-1].alternatives + (term,))
-        else:
-            parsed.required.append(Clause((term,)))
+        _add(parsed, term, negative, pending_or)
         pending_or = False
-
     if len(parsed.required) > MAX_TERMS:
         parsed.required = parsed.required[:MAX_TERMS]
         parsed.notices.append(f"检索词过多，只使用了前 {MAX_TERMS} 个。")
@@ -110,6 +81,40 @@ def parse_query(raw: str) -> ParsedQuery:
             raise QueryError("只有排除词：请至少输入一个要查找的词，例如 养老 -殡葬。")
         raise QueryError("检索词里没有可检索的文字（只有标点或符号），请输入中文或字母数字。")
     return parsed
+
+
+def _term(match, parsed: ParsedQuery) -> Term | None:
+    """The term one token of the query stands for (None for OR), with a notice for what was repaired."""
+    quoted = match.group("q1") if match.group("q1") is not None else match.group("q2")
+    if quoted is not None:
+        if not (match.group("e1") or match.group("e2")):
+            parsed.notices.append("引号未闭合，已按短语检索到句末。")
+        return Term(quoted.strip(), phrase=True)
+    word = match.group("word")
+    if word in _OR and not match.group("neg"):
+        return None
+    if _FIELD_PREFIX.match(word):
+        parsed.notices.append(f"不支持字段检索，已把“{word}”当作普通词。")
+        word = _FIELD_PREFIX.sub("", word)
+    return Term(word)
+
+
+def _add(parsed: ParsedQuery, term: Term, negative: bool, pending_or: bool) -> None:
+    """Put a term where it belongs: excluded, an alternative of the last clause (after OR), or a clause of its own."""
+    if not term.runs:
+        if term.text.strip("-－") == "":
+            parsed.notices.append("单独的“-”或空引号已忽略；排除某词请写成 -词。")
+        else:
+            parsed.notices.append(f"“{term.text}”没有可检索的文字，已忽略。")
+    elif not term.phrase and not negative and sum(map(len, term.runs)) > MAX_WORD_CHARS:
+        parsed.notices.append(f"“{term.text[:12]}…”太长，已拆成词语分别检索。")
+        parsed.required.extend(Clause((Term(word),)) for word in _words_of(term.text))
+    elif negative:
+        parsed.excluded.append(term)
+    elif pending_or:
+        parsed.required[-1] = Clause(parsed.required[-1].alternatives + (term,))
+    else:
+        parsed.required.append(Clause((term,)))
 
 
 def _words_of(text: str) -> list[str]:

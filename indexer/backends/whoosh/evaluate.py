@@ -105,6 +105,23 @@ def _length_bytes(reader, fieldname: str) -> bytes:
     return found if found is not None else bytes(reader.doc_count_all())
 
 
+def _and_maybe(a: Matches, b: Matches) -> Matches:
+    return Matches(a.mask, a.scores + b.scores * a.mask)
+
+
+def _require(a: Matches, b: Matches) -> Matches:
+    return Matches(a.mask & b.mask, a.scores * b.mask)
+
+
+def _and_not(a: Matches, b: Matches) -> Matches:
+    mask = a.mask & ~b.mask
+    return Matches(mask, a.scores * mask)
+
+
+# The two-operand queries: how the operands' matches combine.
+_BINARY = {wq.AndMaybe: _and_maybe, wq.Require: _require, wq.AndNot: _and_not}
+
+
 class Evaluation:
     """One query's evaluation; the postings it decodes are kept for its other tiers."""
 
@@ -125,29 +142,9 @@ class Evaluation:
         if kind is wq.Term:
             return self._term(q.fieldname, q.text, q.boost)
         if kind is wq.And or kind is wq.Or:
-            parts = [self._node(sub) for sub in q.subqueries]
-            if not parts:
-                return self._empty()
-            mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
-            for part in parts[1:]:
-                if kind is wq.And:
-                    mask &= part.mask
-                else:
-                    mask |= part.mask
-                scores += part.scores
-            if kind is wq.And:
-                scores *= mask
-            return Matches(mask, scores * q.boost if q.boost != 1.0 else scores)
-        if kind is wq.AndMaybe:
-            a, b = self._node(q.a), self._node(q.b)
-            return Matches(a.mask, a.scores + b.scores * a.mask)
-        if kind is wq.Require:
-            a, b = self._node(q.a), self._node(q.b)
-            return Matches(a.mask & b.mask, a.scores * b.mask)
-        if kind is wq.AndNot:
-            a, b = self._node(q.a), self._node(q.b)
-            mask = a.mask & ~b.mask
-            return Matches(mask, a.scores * mask)
+            return self._boolean(q, conjunctive=kind is wq.And)
+        if kind in _BINARY:
+            return _BINARY[kind](self._node(q.a), self._node(q.b))
         if kind is wq.Phrase:
             return self._phrase(q)
         if kind is wq.Prefix:
@@ -155,6 +152,22 @@ class Evaluation:
         if q is qcore.NullQuery or kind is qcore._NullQuery:
             return self._empty()
         raise TypeError(f"query type {kind.__name__} is not evaluated here")
+
+    def _boolean(self, q, conjunctive: bool) -> Matches:
+        """And / Or: masks intersected or joined, scores summed (an And's only where all match)."""
+        parts = [self._node(sub) for sub in q.subqueries]
+        if not parts:
+            return self._empty()
+        mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
+        for part in parts[1:]:
+            if conjunctive:
+                mask &= part.mask
+            else:
+                mask |= part.mask
+            scores += part.scores
+        if conjunctive:
+            scores *= mask
+        return Matches(mask, scores * q.boost if q.boost != 1.0 else scores)
 
     def _empty(self) -> Matches:
         return Matches(np.zeros(self.index.size, dtype=bool), np.zeros(self.index.size))

@@ -103,30 +103,14 @@ def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus
     thesaurus = thesaurus or default_thesaurus()
     exclusion = wq.Or([text_query(term) for term in parsed.excluded]) if parsed.excluded else None
 
-    def finish(clauses: list[Clause], alternatives: list[list] | None = None,
-               all_in_body: bool = False, in_text: bool = True) -> wq.Query:
-        """Every clause somewhere (text, headings, or title); with ``all_in_body`` every clause in the text or
-        the headings; and at least one clause in the passage text itself (in a heading, when not ``in_text``)."""
-        alternatives = alternatives or [[] for _ in clauses]
-        with_title = [clause_query(c, extra, in_title=True) for c, extra in zip(clauses, alternatives)]
-        combined = _combine(with_title, wq.And)
-        if all_in_body:
-            in_body = [clause_query(c, extra, in_title=False) for c, extra in zip(clauses, alternatives)]
-            combined = wq.Require(combined, _combine(in_body, wq.And))
-        where = [clause_query(c, extra, in_title=False, in_section=not in_text) for c, extra in zip(clauses, alternatives)]
-        combined = wq.Require(combined, _combine(where, wq.Or))
-        return wq.AndNot(combined, exclusion) if exclusion is not None else combined
+    def finish(clauses: list[Clause], alternatives: list[list] | None = None, **where) -> wq.Query:
+        return _finish(clauses, alternatives, exclusion, **where)
 
     compiled = CompiledQuery(strict=finish(parsed.required, all_in_body=True), exclusion=exclusion)
-    alternatives_per_clause = []
-    for clause in parsed.required:
-        alternatives = [] if not expand else [
-            (Term(e.text), e.kind) for term in clause.alternatives if not term.phrase
-            for e in thesaurus.expand(term.text)]
+    alternatives_per_clause = [_expansions(clause, thesaurus) if expand else [] for clause in parsed.required]
+    for clause, alternatives in zip(parsed.required, alternatives_per_clause):
         compiled.expansions.extend(term.text for term, _ in alternatives if term.text not in compiled.expansions)
-        compiled.needles.append([run for term in clause.alternatives for run in term.runs]
-                                + [run for term, _ in alternatives for run in term.runs])
-        alternatives_per_clause.append(alternatives)
+        compiled.needles.append(_needles(clause, alternatives))
     if compiled.expansions or len(parsed.required) > 1:
         compiled.broad = finish(parsed.required, alternatives_per_clause)
     compiled.heading = finish(parsed.required, alternatives_per_clause, in_text=False)
@@ -134,6 +118,32 @@ def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus
                       for clause, alternatives in zip(parsed.required, alternatives_per_clause)]
     compiled.word_needles = _word_needles(compiled.words)
     return compiled
+
+
+def _finish(clauses: list[Clause], alternatives: list[list] | None, exclusion: wq.Query | None,
+            all_in_body: bool = False, in_text: bool = True) -> wq.Query:
+    """Every clause somewhere (text, headings, or title); with ``all_in_body`` every clause in the text or
+    the headings; and at least one clause in the passage text itself (in a heading, when not ``in_text``)."""
+    alternatives = alternatives or [[] for _ in clauses]
+    with_title = [clause_query(c, extra, in_title=True) for c, extra in zip(clauses, alternatives)]
+    combined = _combine(with_title, wq.And)
+    if all_in_body:
+        in_body = [clause_query(c, extra, in_title=False) for c, extra in zip(clauses, alternatives)]
+        combined = wq.Require(combined, _combine(in_body, wq.And))
+    where = [clause_query(c, extra, in_title=False, in_section=not in_text) for c, extra in zip(clauses, alternatives)]
+    combined = wq.Require(combined, _combine(where, wq.Or))
+    return wq.AndNot(combined, exclusion) if exclusion is not None else combined
+
+
+def _needles(clause: Clause, alternatives: list[tuple[Term, str]]) -> list[str]:
+    """What a clause highlights: the runs of its terms and of their expansions."""
+    return [run for term in clause.alternatives for run in term.runs] + [run for term, _ in alternatives for run in term.runs]
+
+
+def _expansions(clause: Clause, thesaurus: Thesaurus) -> list[tuple[Term, str]]:
+    """The thesaurus's words for a clause's (unquoted) terms, each with its kind."""
+    return [(Term(e.text), e.kind) for term in clause.alternatives if not term.phrase
+            for e in thesaurus.expand(term.text)]
 
 
 def clause_query(clause: Clause, alternatives: list[tuple[Term, str]], in_title: bool,

@@ -73,11 +73,9 @@ def words_tier(evaluation: Evaluation, compiled: CompiledQuery, found: np.ndarra
     live = index.live
     total = max(1, int(np.count_nonzero(live)))
     present: dict[int, Matches] = {}  # id(piece query) → matches
-    for clause in compiled.words:
-        for reading in clause.readings:
-            for piece in reading.pieces:
-                if id(piece.query) not in present:
-                    present[id(piece.query)] = evaluation.matches(piece.query)
+    for piece in (piece for clause in compiled.words for reading in clause.readings for piece in reading.pieces):
+        if id(piece.query) not in present:
+            present[id(piece.query)] = evaluation.matches(piece.query)
     if not present:
         return None
     candidates = np.logical_or.reduce([m.mask for m in present.values()]) & ~found
@@ -89,24 +87,7 @@ def words_tier(evaluation: Evaluation, compiled: CompiledQuery, found: np.ndarra
     idf = {key: _idf(int(np.count_nonzero(m.mask)), total) for key, m in present.items()}
     held = {key: m.mask[docnums] for key, m in present.items()}
 
-    covered = np.zeros(len(docnums))
-    weight = 0.0
-    every = np.ones(len(docnums), dtype=bool)
-    for clause in compiled.words:
-        best_share = np.zeros(len(docnums))
-        complete = np.zeros(len(docnums), dtype=bool)
-        clause_weight = 0.0
-        for reading in clause.readings:
-            share, whole, reading_weight = _reading_coverage(reading, idf, held, len(docnums))
-            if reading.credit == 1.0:
-                clause_weight = max(clause_weight, reading_weight)
-            best_share = np.maximum(best_share, share * reading.credit)
-            if reading.credit == 1.0:
-                complete |= whole
-        covered += best_share * clause_weight
-        weight += clause_weight
-        every &= complete
-    coverage = covered / weight if weight else np.zeros(len(docnums))
+    coverage, every = _coverage(compiled, idf, held, len(docnums))
 
     keep = every | (coverage >= MIN_COVERAGE - 1e-9)
     if not keep.any():
@@ -120,6 +101,28 @@ def words_tier(evaluation: Evaluation, compiled: CompiledQuery, found: np.ndarra
     levels = np.zeros(index.size)
     levels[docnums] = np.where(every, ALL_WORDS, np.floor(coverage / COVERAGE_STEP + 1e-9) * COVERAGE_STEP)
     return Tier("words", Matches(mask, scores * mask), levels=levels, partial=int(np.count_nonzero(~every)))
+
+
+def _coverage(compiled: CompiledQuery, idf: dict, held: dict, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's share of the query's informative words (idf-weighted, clause by clause, a clause
+    counting its best reading) and whether it holds every clause whole."""
+    covered = np.zeros(size)
+    weight = 0.0
+    every = np.ones(size, dtype=bool)
+    for clause in compiled.words:
+        best_share = np.zeros(size)
+        complete = np.zeros(size, dtype=bool)
+        clause_weight = 0.0
+        for reading in clause.readings:
+            share, whole, reading_weight = _reading_coverage(reading, idf, held, size)
+            if reading.credit == 1.0:
+                clause_weight = max(clause_weight, reading_weight)
+                complete |= whole
+            best_share = np.maximum(best_share, share * reading.credit)
+        covered += best_share * clause_weight
+        weight += clause_weight
+        every &= complete
+    return (covered / weight if weight else np.zeros(size)), every
 
 
 def _reading_coverage(reading: Reading, idf: dict, held: dict, size: int) -> tuple[np.ndarray, np.ndarray, float]:

@@ -81,50 +81,25 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
 
     Only new, changed and deleted files are read. A corpus directory that has
     gone missing is reported and its documents are kept. Raises
-    ``store.IndexMissing`` when there is no index (the CLI then builds one).
+    ``IndexMissing`` when there is no index (the CLI then builds one).
     """
     started = time.perf_counter()
-    given = [absolute(c) for c in corpus_dirs or []]
     with generations.write_lock(index_dir):
         live, meta, records = _open_live(index_dir)
         summary = UpdateSummary()
-        plan = _Plan(corpora=list(meta.get("corpora", [])), files=list(meta.get("files", [])),
-                     excluded=list(meta.get("excluded", [])))
-        for corpus in given:
-            if str(corpus) not in plan.corpora:
-                plan.corpora.append(str(corpus))
-                plan.tracking_changed = True
+        plan = _plan_of(meta)
+        for corpus in (absolute(c) for c in corpus_dirs or []):
+            _track(plan.corpora, str(corpus), plan)
         by_path = {record["path"]: record for record in records.values()}
         manifests = Manifests()
+        candidates, missing_corpora = _tracked_files(plan, by_path, summary)
         seen: set[str] = set()
-        missing_corpora: list[str] = []
-        excluded = set(plan.excluded)
-        candidates: list[tuple[Path, Path]] = []
-        gone = "语料目录不存在（已索引的文档保持不变）"
-        for item in walk([Path(name) for name in plan.corpora], missing=gone):
-            if isinstance(item, Skipped):
-                summary.skipped.append(item)
-                if item.reason == gone:
-                    missing_corpora.append(item.path)
-            elif str(item[0]) not in excluded:
-                candidates.append(item)
-        for name in plan.files:
-            path = Path(name)
-            if path.exists() or path.is_symlink():
-                record = by_path.get(name)
-                candidates.append((path, Path(record["corpus"]) if record else path.parent))
         for path, corpus in candidates:
-            if str(path) in seen:
-                continue
-            seen.add(str(path))
-            _compare(path, corpus, by_path.get(str(path)), manifests, plan, summary)
-        for record in records.values():
-            path = record["path"]
-            if path in seen:
-                continue
-            if any(_within(path, corpus) for corpus in missing_corpora):
-                continue
-            plan.delete.append(record["doc_id"])
+            if str(path) not in seen:
+                seen.add(str(path))
+                _compare(path, corpus, by_path.get(str(path)), manifests, plan, summary)
+        plan.delete += [record["doc_id"] for record in records.values() if record["path"] not in seen
+                        and not any(_within(record["path"], corpus) for corpus in missing_corpora)]
         plan.files = [name for name in plan.files if Path(name).exists()]
         plan.excluded = [name for name in plan.excluded if Path(name).exists()]  # deleted since: forget
         summary.skipped.extend(manifests.errors)
@@ -132,6 +107,41 @@ def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_pr
         _apply(index_dir, live, meta, records, plan, summary, show_progress)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _plan_of(meta: dict) -> _Plan:
+    """An empty plan carrying the index's tracking lists."""
+    return _Plan(corpora=list(meta.get("corpora", [])), files=list(meta.get("files", [])),
+                 excluded=list(meta.get("excluded", [])))
+
+
+def _track(names: list[str], name: str, plan: _Plan) -> None:
+    """Add ``name`` to a tracking list of the plan, once."""
+    if name not in names:
+        names.append(name)
+        plan.tracking_changed = True
+
+
+def _tracked_files(plan: _Plan, by_path: dict[str, dict],
+                   summary: UpdateSummary) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Every file the index tracks that still exists, as (path, corpus), and the tracked corpora gone missing."""
+    gone = "语料目录不存在（已索引的文档保持不变）"
+    excluded = set(plan.excluded)
+    candidates: list[tuple[Path, Path]] = []
+    missing: list[str] = []
+    for item in walk([Path(name) for name in plan.corpora], missing=gone):
+        if isinstance(item, Skipped):
+            summary.skipped.append(item)
+            if item.reason == gone:
+                missing.append(item.path)
+        elif str(item[0]) not in excluded:
+            candidates.append(item)
+    for name in plan.files:
+        path = Path(name)
+        if path.exists() or path.is_symlink():
+            record = by_path.get(name)
+            candidates.append((path, Path(record["corpus"]) if record else path.parent))
+    return candidates, missing
 
 
 def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
@@ -148,38 +158,12 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
     with generations.write_lock(index_dir):
         live, meta, records = _open_live(index_dir, allow_missing=True)
         summary = UpdateSummary()
-        plan = _Plan(corpora=list(meta.get("corpora", [])), files=list(meta.get("files", [])),
-                     excluded=list(meta.get("excluded", [])))
+        plan = _plan_of(meta)
         by_path = {record["path"]: record for record in records.values()}
         manifests = Manifests()
         seen: set[str] = set()
         for given in paths:
-            given = absolute(given)
-            home = corpus or _tracked_corpus(given, plan.corpora)
-            if given.is_dir():
-                home = home or given
-                if _tracked_corpus(given, plan.corpora) is None:  # scanned by later updates from now on
-                    plan.corpora.append(str(given))
-                    plan.tracking_changed = True
-                files = []
-                for item in walk([given]):
-                    if isinstance(item, Skipped):
-                        summary.skipped.append(item)
-                    else:
-                        files.append(item[0])
-            else:
-                try:
-                    check_file(given)
-                    file_format(given)  # an unsupported type raises with the reason
-                except UnreadableFile as error:
-                    summary.skipped.append(Skipped(str(given), str(error)))
-                    continue
-                if home is None:
-                    home = given.parent
-                if not _tracked_corpus(given, plan.corpora) and str(given) not in plan.files:
-                    plan.files.append(str(given))
-                    plan.tracking_changed = True
-                files = [given]
+            home, files = _given_files(absolute(given), corpus, plan, summary)
             for path in files:
                 if str(path) in seen:
                     continue
@@ -195,6 +179,31 @@ def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None,
     return summary
 
 
+def _given_files(given: Path, corpus: Path | None, plan: _Plan, summary: UpdateSummary) -> tuple[Path, list[Path]]:
+    """The files of one path given to ``add`` and the corpus they belong to; a folder outside the tracked
+    corpora becomes one, a single file is tracked on its own; a file that cannot be indexed is skipped."""
+    home = corpus or _tracked_corpus(given, plan.corpora)
+    if given.is_dir():
+        if _tracked_corpus(given, plan.corpora) is None:  # scanned by later updates from now on
+            _track(plan.corpora, str(given), plan)
+        files = []
+        for item in walk([given]):
+            if isinstance(item, Skipped):
+                summary.skipped.append(item)
+            else:
+                files.append(item[0])
+        return home or given, files
+    try:
+        check_file(given)
+        file_format(given)  # an unsupported type raises with the reason
+    except UnreadableFile as error:
+        summary.skipped.append(Skipped(str(given), str(error)))
+        return given.parent, []
+    if not _tracked_corpus(given, plan.corpora):
+        _track(plan.files, str(given), plan)
+    return home or given.parent, [given]
+
+
 def remove_documents(index_dir: Path, doc_ids: list[str]) -> UpdateSummary:
     """Remove documents by id. A removed file still in a corpus is excluded from later updates."""
     started = time.perf_counter()
@@ -204,8 +213,7 @@ def remove_documents(index_dir: Path, doc_ids: list[str]) -> UpdateSummary:
         if unknown:
             raise UnknownDocuments(f"索引中没有这些文档：{'，'.join(unknown)}（用 policy-search docs 查看文档编号）")
         summary = UpdateSummary()
-        plan = _Plan(corpora=list(meta.get("corpora", [])), files=list(meta.get("files", [])),
-                     excluded=list(meta.get("excluded", [])))
+        plan = _plan_of(meta)
         for doc_id in dict.fromkeys(doc_ids):
             path = records[doc_id]["path"]
             plan.delete.append(doc_id)
@@ -262,6 +270,24 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
         return
     generation = generations.clone_generation(index_dir, live) if live else generations.new_generation(index_dir)
     index = whoosh_index.open_dir(str(generation)) if live else whoosh_index.create_in(str(generation), make_schema())
+    run, new_records, orphans = _write(index, records, plan, show_progress)
+    documents = _merged(records, new_records, orphans, plan, run, summary)
+    _explain_skips(run, plan, orphans)
+    summary.skipped.extend(run.skipped)
+    summary.notes.extend(run.notes)
+    _totals(summary, documents)
+    generations.write_documents(generation, documents)
+    extra = {"files": plan.files, "excluded": plan.excluded, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if meta.get("built_at"):
+        extra["built_at"] = meta["built_at"]
+    totals = BuildSummary(documents=summary.documents, passages=summary.passages, characters=summary.characters)
+    generations.publish(index_dir, generation, index_meta(totals, [Path(c) for c in plan.corpora], extra))
+    summary.generation = generation.name
+    generations.prune(index_dir)
+
+
+def _write(index, records: dict[str, dict], plan: _Plan, show_progress: bool) -> tuple[BuildSummary, list[dict], list[str]]:
+    """Delete and (re)index what the plan says, in one writer; the run's summary, new records and orphans."""
     writer = open_writer(index)
     deleted = set(plan.delete)
     replaced_ids = set(plan.replace.values())
@@ -277,42 +303,42 @@ def _apply(index_dir: Path, live: Path | None, meta: dict, records: dict[str, di
         raise
     writer.commit()
     remove_orphans(index, orphans)
+    return run, new_records, orphans
+
+
+def _merged(records: dict[str, dict], new_records: list[dict], orphans: list[str], plan: _Plan, run: BuildSummary,
+            summary: UpdateSummary) -> list[dict]:
+    """The index's document records after the change, in order; ``summary`` learns what was added, updated, removed."""
+    deleted = set(plan.delete)
+    replaced_ids = set(plan.replace.values())
     written = {record["path"]: record for record in new_records}
     documents: list[dict] = []
     for doc_id, record in records.items():
         if doc_id in deleted:
             summary.removed.append(doc_id)
-        elif doc_id in replaced_ids:
-            new = written.pop(record["path"], None)
-            if new is not None:
-                documents.append(new)
-                summary.updated.append(new["doc_id"])
-            elif _was_deleted_as_duplicate(record["path"], run) or doc_id in orphans:
-                summary.removed.append(doc_id)  # an orphan's cleanup took the old passages (same id) too
-            else:
-                documents.append(record)  # the new version could not be read: the old one stays
-        else:
+        elif doc_id not in replaced_ids:
             documents.append(record)
+        elif (new := written.pop(record["path"], None)) is not None:
+            documents.append(new)
+            summary.updated.append(new["doc_id"])
+        elif _was_deleted_as_duplicate(record["path"], run) or doc_id in orphans:
+            summary.removed.append(doc_id)  # an orphan's cleanup took the old passages (same id) too
+        else:
+            documents.append(record)  # the new version could not be read: the old one stays
     for record in written.values():
         documents.append(record)
         summary.added.append(record["doc_id"])
+    return documents
+
+
+def _explain_skips(run: BuildSummary, plan: _Plan, orphans: list[str]) -> None:
+    """A changed file that failed to read says what became of its indexed version."""
     for skipped in run.skipped:
         if skipped.path in plan.replace and skipped.kind != "duplicate":
             if plan.replace[skipped.path] in orphans:
                 skipped.reason += "（读取中途失败，此文档已移出索引；修复文件后再次更新即可加回）"
             else:
                 skipped.reason += "（保留此前索引的版本）"
-    summary.skipped.extend(run.skipped)
-    summary.notes.extend(run.notes)
-    _totals(summary, documents)
-    generations.write_documents(generation, documents)
-    extra = {"files": plan.files, "excluded": plan.excluded, "updated_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if meta.get("built_at"):
-        extra["built_at"] = meta["built_at"]
-    totals = BuildSummary(documents=summary.documents, passages=summary.passages, characters=summary.characters)
-    generations.publish(index_dir, generation, index_meta(totals, [Path(c) for c in plan.corpora], extra))
-    summary.generation = generation.name
-    generations.prune(index_dir)
 
 
 def _deleter(writer, replace: dict[str, str]):

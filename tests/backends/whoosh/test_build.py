@@ -260,6 +260,7 @@ def test_incomplete_generation_is_not_opened(built):
 
 def _failing_worker_writes(monkeypatch, failure):
     """Builds go parallel from 40 passages on, and a worker process fails on its first passage."""
+    from indexer.backends.whoosh import writer
     from indexer.backends.whoosh.writer import segment
 
     parent = os.getpid()
@@ -271,8 +272,8 @@ def _failing_worker_writes(monkeypatch, failure):
         return real_add(self, **fields)
 
     monkeypatch.setattr(segment.FastSegmentWriter, "add_document", add_document)
-    monkeypatch.setattr(segment, "open_writer",
-                        lambda index, **kwargs: segment.ParallelWriter(index, procs=2, batch=20, parallel_min=40))
+    monkeypatch.setattr(writer, "open_writer",
+                        lambda index, **kwargs: writer.ParallelWriter(index, procs=2, batch=20, parallel_min=40))
 
 
 def _disk_full():

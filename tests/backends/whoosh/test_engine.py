@@ -222,10 +222,9 @@ def test_more_words_narrow_the_result(engine):
 def test_partial_matches_are_flagged(engine):
     """A word found nowhere either empties the result or is reported as a relaxed, partial match."""
     response = everything(engine, "海葬 特朗普")
-    assert all("特朗普" not in where(hit) for hit in response.hits)
-    if response.hits:
-        assert response.relaxed
-        assert any("部分" in notice for notice in response.notices)
+    assert response.hits and all("特朗普" not in where(hit) for hit in response.hits)
+    assert response.relaxed
+    assert any("部分" in notice for notice in response.notices)
 
 
 @pytest.mark.parametrize("word", ["低保", "養老", "民政局", "护", "drg", "DRG"])
@@ -245,8 +244,10 @@ def test_subword_query_finds_the_longer_word(engine, passage_text):
     expected = containing(passage_text, "民政局")
     assert expected
     assert response.total >= len(containing(passage_text, "民政"))
-    if response.total <= LIMIT:
-        assert expected <= keys(response)
+    found = set()
+    for offset in range(0, response.total, LIMIT):  # every page, however many
+        found |= keys(engine.search("民政", exact=True, limit=LIMIT, offset=offset))
+    assert len(found) == response.total and expected <= found
 
 
 @pytest.mark.parametrize("query", ["特朗普", "孙俪", "翁帆", "特朗普 关税"])
@@ -416,28 +417,6 @@ def test_hits_agree_with_the_index_and_the_manifest(engine, documents, indexed_p
         assert (stored.passage, stored.section) == (hit.passage, hit.section)
 
 
-CONTRACT_HIT = {"rank": int, "score": (int, float), "doc_id": str, "title": str, "city": str, "year": int,
-                "date": str, "source": str, "section": list, "passage": str, "highlight": str, "citation": str}
-
-
-def test_response_matches_the_contract(engine):
-    data = engine.search("养老服务", limit=5).to_dict()
-    assert {"query", "total", "facets", "hits"} <= set(data)
-    assert data["query"] == "养老服务" and isinstance(data["total"], int)
-    for name in ("city", "year"):
-        assert data["facets"][name]
-        for bucket in data["facets"][name]:
-            assert set(bucket) == {"value", "count"}
-            assert isinstance(bucket["count"], int)
-            assert isinstance(bucket["value"], int if name == "year" else str)
-    assert len(data["hits"]) == 5
-    for hit in data["hits"]:
-        assert set(CONTRACT_HIT) <= set(hit)
-        for name, kind in CONTRACT_HIT.items():
-            assert isinstance(hit[name], kind) and not isinstance(hit[name], bool), name
-        assert all(isinstance(heading, str) for heading in hit["section"])
-
-
 # -- paging and limits ----------------------------------------------------------------------
 
 def test_pages_are_disjoint_and_consistent(engine):
@@ -497,7 +476,7 @@ def test_malformed_query_gets_a_message_or_a_result(engine, query):
         return
     for notice in response.notices:
         assert _CJK.search(notice)
-    assert isinstance(response.total, int)
+    assert response.total >= len(response.hits) and bool(response.hits) == bool(response.total)
 
 
 @pytest.mark.parametrize("query, notice", [('"养老服务', "引号"), ("养老 " * 3400, "过长"),
