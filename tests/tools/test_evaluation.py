@@ -14,7 +14,7 @@ COLLECTION_QUERIES = Path(__file__).resolve().parents[1] / "data" / "dev-queries
 
 @pytest.fixture(scope="module")
 def baselines():
-    built = evaluation.NaiveBaselines([CORPUS])
+    built = evaluation.naive_baselines([CORPUS])
     yield built.runs()
     built.close()
 
