@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from indexer.citation import plain_date
+from indexer.engine.citation import plain_date
 from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
 from indexer.errors import (BuildFailed, IndexBusy, IndexMissing, IndexOutdated, NotAnIndex, PassageMissing,
                             QueryError, UnknownDocuments, UnreadableFile, UserError)
 from indexer.names import display_path, json_text, one_line
-from indexer.query import MAX_QUERY_CHARS, parse_query
+from indexer.query.parse import MAX_QUERY_CHARS, parse_query
 from indexer.records import (ContextPassage, FigureRow, FiguresResponse, Hit, SearchResponse, SimilarResponse,
                              place_of)
 from indexer.records import MAX_LIMIT
@@ -38,7 +38,7 @@ __all__ = [
 def __getattr__(name: str):
     """``export`` and ``FORMATS`` (python-docx, rispy) are imported when first asked for."""
     if name in ("export", "FORMATS"):
-        from indexer import export
+        from indexer.engine import export
 
         return getattr(export, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -46,8 +46,8 @@ def __getattr__(name: str):
 
 def preload() -> None:
     """Import everything a search and an export use, now (the app does this once, before serving)."""
-    import indexer.export  # noqa: F401
-    import indexer.searching  # noqa: F401
+    import indexer.engine.export  # noqa: F401
+    import indexer.backends.whoosh.engine  # noqa: F401
 
 
 
@@ -92,7 +92,7 @@ class SearchBackend(Protocol):
 def open_engine(index_dir: Path | str | None = None) -> SearchBackend:
     """The index at ``index_dir`` (default ``$POLICY_SEARCH_INDEX`` or ``index/``) opened for searching;
     raises :class:`IndexMissing` with a message when there is none."""
-    from indexer.searching import SearchEngine
+    from indexer.backends.whoosh.engine import SearchEngine
 
     return SearchEngine(Path(index_dir) if index_dir else None)
 
@@ -119,45 +119,45 @@ def describe_query(query: str) -> QueryShape | None:
 
 def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False, follow_links: bool = False):
     """A fresh index of ``corpus_dirs``, published atomically; returns its summary."""
-    from indexer.building import build_index as build
+    from indexer.backends.whoosh.build import build_index as build
 
     return build(corpus_dirs, index_dir, show_progress=show_progress, follow_links=follow_links)
 
 
 def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_progress: bool = False):
-    from indexer.updating import update_index as update
+    from indexer.backends.whoosh.update import update_index as update
 
     return update(index_dir, corpus_dirs, show_progress=show_progress)
 
 
 def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None, show_progress: bool = False):
-    from indexer.updating import add_paths as add
+    from indexer.backends.whoosh.update import add_paths as add
 
     return add(index_dir, paths, corpus=corpus, show_progress=show_progress)
 
 
 def remove_documents(index_dir: Path, doc_ids: list[str]):
-    from indexer.updating import remove_documents as remove
+    from indexer.backends.whoosh.update import remove_documents as remove
 
     return remove(index_dir, doc_ids)
 
 
 def indexed_documents(index_dir: Path) -> list[dict]:
     """The live index's document records (what ``policy-search docs`` lists), without opening it for search."""
-    from indexer import store
+    from indexer.backends.whoosh import generations
 
-    return list(store.read_documents(store.current_generation(Path(index_dir))).values())
+    return list(generations.read_documents(generations.current_generation(Path(index_dir))).values())
 
 
 def detect_encoding(sample: bytes, complete: bool = True):
     """The encoding of a file's first bytes, found as for corpus files: ``(encoding, note)``."""
-    from indexer.readers import detect_encoding as detect
+    from indexer.ingest.readers import detect_encoding as detect
 
     return detect(sample, complete=complete)
 
 
 def analyze(text: str, mode: str = "query") -> list[str]:
     """The terms a text is indexed (or, ``mode="query"``, searched) as."""
-    from indexer.analysis import analyze as terms
+    from indexer.text.terms import analyze as terms
 
     return terms(text, mode=mode)

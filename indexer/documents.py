@@ -22,7 +22,7 @@ class Document:
     city: str = ""
     province: str = ""  # canonical full name (山东省); empty for a national document
     county: str = ""
-    # 全国, 省级, 市级 or 县级 (indexer.metadata.LEVELS); "" when nothing says.
+    # 全国, 省级, 市级 or 县级 (indexer.ingest.metadata.LEVELS); "" when nothing says.
     level: str = ""
     date: str = ""
     year: int | None = None

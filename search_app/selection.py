@@ -3,7 +3,7 @@
 A selection is a reader's scratch pad, not a search anyone could share, so it
 lives in ``st.session_state`` (not the URL). It keeps each ticked hit as the
 engine returned it, in the order ticked; the files are made by
-:mod:`indexer.export`, the same code as ``policy-search export``.
+:mod:`indexer.engine.export`, the same code as ``policy-search export``.
 """
 
 from __future__ import annotations

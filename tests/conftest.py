@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import store
-from indexer.building import build_index
-from indexer.searching import open_engine
+from indexer.backends.whoosh import generations as store
+from indexer.backends.whoosh.build import build_index
+from indexer.backends.whoosh.engine import open_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = PROJECT_ROOT / "corpus"
@@ -115,7 +115,7 @@ def cli(index_dir, capsys, monkeypatch):
 
     ``POLICY_SEARCH_INDEX`` points at the session index unless a test changes it.
     """
-    from indexer.cli import main
+    from indexer.cli.commands import main
 
     monkeypatch.setenv("POLICY_SEARCH_INDEX", str(index_dir))
 
@@ -135,7 +135,7 @@ def _cli_command() -> list[str]:
     for candidate in (Path(sys.executable).parent / "policy-search", PROJECT_ROOT / ".venv" / "bin" / "policy-search"):
         if candidate.exists():
             return [str(candidate)]
-    return [sys.executable, "-m", "indexer.cli"]
+    return [sys.executable, "-m", "indexer.cli.commands"]
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ def cli_command() -> list[str]:
     for candidate in (Path(sys.executable).parent / "policy-search", PROJECT_ROOT / ".venv" / "bin" / "policy-search"):
         if candidate.exists():
             return [str(candidate)]
-    return [sys.executable, "-m", "indexer.cli"]
+    return [sys.executable, "-m", "indexer.cli.commands"]
 
 
 def run_cli(*args, timeout: float = 120) -> subprocess.CompletedProcess:

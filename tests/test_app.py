@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from indexer.building import build_index
+from indexer.backends.whoosh.build import build_index
 
 APP = Path(__file__).resolve().parent.parent / "search_app" / "app.py"
 # A cold start loads jieba's dictionary inside the first run.
@@ -470,7 +470,7 @@ def test_no_results_under_filters_offers_to_clear_them(open_app, engine):
 
 @pytest.mark.parametrize("query", ["-低保", "（）"])
 def test_malformed_query_shows_the_engines_message(open_app, engine, query):
-    from indexer.query import QueryError
+    from indexer.query.parse import QueryError
 
     with pytest.raises(QueryError) as raised:
         engine.search(query)
@@ -661,7 +661,7 @@ def test_a_card_keeps_line_breaks_in_document_fields_inside_its_html(engine):
 
 
 def test_a_query_longer_than_the_engine_uses_is_kept_and_the_cut_is_said(open_app, engine):
-    from indexer.query import MAX_QUERY_CHARS
+    from indexer.query.parse import MAX_QUERY_CHARS
 
     query = ("低保标准 养老服务 " * 60).strip()
     assert len(query) > MAX_QUERY_CHARS

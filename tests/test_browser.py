@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import docx
 import pytest
 
-from indexer.building import build_index
+from indexer.backends.whoosh.build import build_index
 
 pytestmark = pytest.mark.browser
 
@@ -292,7 +292,7 @@ def test_shared_link_with_page_and_whole_document_scrolled_to_the_hit(page, app_
 
 
 def test_tick_passages_and_download_them_as_word(page, app_url, engine):
-    from indexer.export import export
+    from indexer.engine.export import export
     from search_app.selection import TITLE
 
     page.goto(f"{app_url}/?q={quote('低保')}")

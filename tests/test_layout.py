@@ -1,8 +1,9 @@
-"""The shape of the package: no import cycles between its modules."""
+"""The shape of the package: no import cycles, Whoosh and jieba each behind one folder or module."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "indexer"
@@ -68,5 +69,35 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycle_in_the_package():
     graph = import_graph()
-    assert len(graph) > 30 and graph["indexer.cli"]
+    assert len(graph) > 30 and graph["indexer.cli.commands"]
     assert cycles(graph) == []
+
+
+def _imports_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+    return found
+
+
+def test_whoosh_is_imported_only_by_its_backend():
+    backend = PACKAGE / "backends" / "whoosh"
+    importers = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py") if "whoosh" in _imports_of(path)}
+    assert importers and all(name.startswith("backends/whoosh/") for name in importers), importers
+    assert "backends/whoosh/__init__.py" in importers and len(importers) > 5
+    assert backend.is_dir()
+
+
+JIEBA_PRIVATE = re.compile(r"\.(FREQ|re_han_default|re_skip_default|initialized|check_initialized)\b")
+
+
+def test_jieba_and_its_internals_stay_in_the_text_folder():
+    importers = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py") if "jieba" in _imports_of(path)}
+    # the naive baselines use jieba's own Whoosh analyzer, on purpose
+    assert importers == {"text/segmentation.py", "text/jieba_cache.py", "backends/whoosh/baselines.py"}, importers
+    private = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")
+               if JIEBA_PRIVATE.search(path.read_text(encoding="utf-8"))}
+    assert private == {"text/segmentation.py", "text/jieba_cache.py"}, private

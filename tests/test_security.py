@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import store
+from indexer.backends.whoosh import generations
 from tests.ingest_support import run_cli
 
 
@@ -34,7 +34,7 @@ def test_an_index_whose_schema_pickle_would_run_a_command_is_refused(index_dir, 
     from whoosh.filedb.filestore import FileStorage
 
     copy = _copy_index(index_dir, tmp_path)
-    generation = store.current_generation(copy)
+    generation = generations.current_generation(copy)
     storage = FileStorage(str(generation))
     toc = whoosh_index.TOC.read(storage, "MAIN")
     marker = tmp_path / "command-ran"
@@ -55,22 +55,23 @@ def test_posting_blocks_and_stored_fields_are_read_with_the_restricted_unpickler
     import whoosh.columns
     import whoosh.filedb.structfile
 
-    from indexer import matching, safepickle
+    from indexer.backends.whoosh import evaluate
+    from indexer.backends.whoosh import safe_pickle
 
     marker = tmp_path / "command-ran"
     planted = pickle.dumps(_RunsACommand(marker), 2)
-    for loads in (matching.loads, whoosh.codec.whoosh3.loads, whoosh.columns.loads):
-        with pytest.raises(safepickle.UnsafeIndex):
+    for loads in (evaluate.loads, whoosh.codec.whoosh3.loads, whoosh.columns.loads):
+        with pytest.raises(safe_pickle.UnsafeIndex):
             loads(planted)
     import io
-    with pytest.raises(safepickle.UnsafeIndex):
+    with pytest.raises(safe_pickle.UnsafeIndex):
         whoosh.filedb.structfile.load_pickle(io.BytesIO(planted))
     assert not marker.exists()
 
 
 def test_a_docx_zip_bomb_is_skipped_with_a_reason(tmp_path, monkeypatch):
-    from indexer import readers
-    from indexer.building import build_index
+    from indexer.ingest import readers
+    from indexer.backends.whoosh.build import build_index
     from tests.ingest_support import notice, write_docx
 
     monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 1024 * 1024)  # a modest bomb against a lowered limit
@@ -86,14 +87,14 @@ def test_a_docx_zip_bomb_is_skipped_with_a_reason(tmp_path, monkeypatch):
 
 
 def test_jieba_cache_lives_in_a_private_per_user_folder(tmp_path, monkeypatch):
-    from indexer import jiebacache
+    from indexer.text import jieba_cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    folder = jiebacache.private_cache_dir()
+    folder = jieba_cache.private_cache_dir()
     assert folder == tmp_path / "cache" / "policy-search"
     assert folder.stat().st_mode & 0o777 == 0o700
     folder.chmod(0o777)  # someone opened it up: no longer ours alone, so a fresh private folder is used
-    other = jiebacache.private_cache_dir()
+    other = jieba_cache.private_cache_dir()
     assert other != folder and other.stat().st_mode & 0o077 == 0
     shutil.rmtree(other)
 
@@ -101,7 +102,8 @@ def test_jieba_cache_lives_in_a_private_per_user_folder(tmp_path, monkeypatch):
 def test_a_planted_or_shared_jieba_cache_file_is_not_trusted(tmp_path):
     import jieba
 
-    from indexer import analysis, jiebacache
+    from indexer.text import segmentation
+    from indexer.text import jieba_cache
 
     folder = tmp_path / "private"
     folder.mkdir(mode=0o700)
@@ -113,20 +115,20 @@ def test_a_planted_or_shared_jieba_cache_file_is_not_trusted(tmp_path):
 
     reference = tokenizer()
     reference.initialize()
-    reference.load_userdict(str(analysis.USER_DICTIONARY))
-    jiebacache.save(reference, analysis.USER_DICTIONARY, jiebacache.user_words(analysis.USER_DICTIONARY))
+    reference.load_userdict(str(segmentation.USER_DICTIONARY))
+    jieba_cache.save(reference, segmentation.USER_DICTIONARY, jieba_cache.user_words(segmentation.USER_DICTIONARY))
     (cache_file,) = folder.glob("policy-search-*.jieba")
-    assert jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+    assert jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
     cache_file.chmod(0o666)  # writable by anyone: it could have been swapped
-    assert not jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+    assert not jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
     cache_file.chmod(0o600)
     folder.chmod(0o777)  # the file is ours, but anyone could replace it through the folder
-    assert not jiebacache.load(tokenizer(), analysis.USER_DICTIONARY)
+    assert not jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
 
 
 def test_word_and_pdf_files_that_take_too_long_to_parse_are_skipped_with_a_reason(tmp_path, monkeypatch):
-    from indexer import readers
-    from indexer.building import build_index
+    from indexer.ingest import readers
+    from indexer.backends.whoosh.build import build_index
     from tests.ingest_support import make_pdf, notice, write_docx
 
     monkeypatch.setattr(readers, "MAX_PARSE_SECONDS", -1.0)  # every file is already over its time

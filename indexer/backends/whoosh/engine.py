@@ -1,0 +1,598 @@
+"""The engine's search interface: open an index once, ask it questions, get plain data.
+
+Nothing here returns a Whoosh object; :class:`SearchResponse` and
+:class:`Hit` are dataclasses with ``to_dict()`` in the CLI's JSON shape, so
+the app, the CLI and a future second backend share one contract.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh import scoring
+
+from indexer.backends.whoosh import columns as fastcolumns
+from indexer.backends.whoosh import more_like_this
+from indexer.backends.whoosh import generations
+from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
+from indexer.text.terms import match_form
+from indexer.engine.citation import citation, gbt7714
+from indexer.config import default_index_dir
+from indexer.engine.facets import FACET_NAMES, FacetColumn, cross_counts, facet_counts
+from indexer.backends.whoosh.schema import SCHEMA_VERSION
+from indexer.engine.highlight import highlight, snippet
+from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays, Matches
+from indexer.ingest.metadata import NATIONAL, canonical_city, canonical_province, facet_province
+from indexer.query.parse import QueryError, parse_query
+from indexer.backends.whoosh.plan import CompiledQuery, compile_query
+from indexer.engine.ranking import Candidate, DuplicateFolder, rerank
+from indexer.backends.whoosh.tiers import Tier, build_tiers
+from indexer.engine.timespan import TimeColumns, bounds
+from indexer.errors import PassageMissing
+from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401
+                             SearchResponse, SimilarResponse, place_of)
+
+# Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
+# and, once the page is full, only to fold their near copies into its hits.
+DUPLICATE_POOL = 20
+# When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
+POOL_GROWTH = 4
+POOL_ROUNDS = 3
+SORTS = ("relevance", "date")
+# "passage": every matching passage is a hit; "document": the best passage of each document is.
+GROUPS = ("passage", "document")
+# Figures: the most rows one call returns, and how far (in characters, same sentence) a figure may stand from a query word.
+FIGURE_LIMIT = 500
+MAX_FIGURE_LIMIT = 5000
+FIGURE_REACH = 40
+
+
+class SearchEngine:
+    """An opened index. Thread-safe for searching; follows a rebuilt index automatically."""
+
+    def __init__(self, index_dir: Path | None = None):
+        self.index_dir = Path(index_dir) if index_dir else default_index_dir()
+        self._lock = threading.Lock()
+        self._generation: Path | None = None
+        self._unopenable: Path | None = None  # a published generation that failed to open
+        self._open()
+
+    # -- opening ---------------------------------------------------------
+
+    def _open(self) -> None:
+        generation = generations.current_generation(self.index_dir)
+        fallback = None
+        try:
+            meta = generations.read_meta(generation)
+        except generations.IndexMissing as damaged:  # keep searching the last good generation, with a warning
+            previous = generations.previous_good_generation(self.index_dir, generation)
+            if previous is None:
+                raise
+            fallback = f"当前索引已损坏，正在检索上一版索引（{previous.name}）：{damaged}"
+            self._unopenable, generation, meta = generation, previous, generations.read_meta(previous)
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise generations.IndexMissing("索引由旧版本建立，格式已变（短语改在文本表上核对），请运行 policy-search index 重建。")
+        index = whoosh_index.open_dir(str(generation))
+        searcher = index.searcher(weighting=scoring.BM25F())
+        arrays = None
+        try:  # everything of the new generation is read before any of it replaces the old
+            arrays = IndexArrays(searcher, generation)
+            reader = searcher.reader()
+            columns = {name: FacetColumn.from_values(fastcolumns.column_values(reader, name)) for name in FACET_NAMES}
+            dates = FacetColumn.from_values(fastcolumns.column_values(reader, "date"))
+            document_column = FacetColumn.from_values(fastcolumns.column_values(reader, "doc_id"))
+            documents = generations.read_documents(generation)
+        except BaseException:
+            if arrays is not None:
+                arrays.close()
+            searcher.close()
+            raise
+        self._columns, self._documents, self._meta = columns, documents, meta
+        self._time, self._document_column = TimeColumns(columns["year"], dates), document_column
+        self._document_codes = document_column.codes
+        self._document_code = {doc_id: code for code, doc_id in enumerate(document_column.values)}
+        self._place_columns = None
+        self.warnings = _compatibility_warnings(meta) + ([fallback] if fallback else [])
+        old = getattr(self, "_searcher", None), getattr(self, "_arrays", None)
+        self._searcher, self._arrays, self._generation = searcher, arrays, generation
+        if old[0] is not None:
+            old[0].close()
+            old[1].close()
+
+    def _refresh(self) -> None:
+        """Reopen if a rebuild published a new generation since we opened."""
+        try:
+            live = (self.index_dir / generations.CURRENT).resolve()
+        except OSError:
+            return
+        if live in (self._generation, self._unopenable) or not (live / generations.COMPLETE_MARKER).exists():
+            return
+        try:
+            self._open()
+        except generations.IndexMissing as error:  # the old generation stays open and answers; tried again once replaced
+            self._unopenable = live
+            self.warnings = [*self.warnings, f"新发布的索引无法打开，仍在检索此前的索引：{error}"]
+
+    def close(self) -> None:
+        self._arrays.close()
+        self._searcher.close()
+
+    @property
+    def generation(self) -> Path:
+        """The index generation being searched."""
+        return self._generation
+
+    # -- searching -------------------------------------------------------
+
+    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
+               exact: bool = False, provinces=(), date_from=None, date_to=None,
+               sort: str = "relevance", group: str = "passage", doc_ids=()) -> SearchResponse:
+        """Ranked passages for ``query`` within the selected provinces (全国: national documents), cities,
+        years, types and the date range ``date_from``–``date_to`` (a year, year-month or date; either
+        may be None); ``sort="date"`` orders them newest first, undated last.
+
+        ``group="document"`` gives one hit per document: its best passage (first tier, then BM25F score;
+        the passages then ranked as ``sort`` says), with ``document_matches`` telling how many of its
+        passages match; ``offset`` and ``limit`` then count documents. ``doc_ids`` keeps the passages of
+        those documents only (to open a grouped document's other passages); facets honour it.
+
+        Raises :class:`QueryError` (with a message for the reader) when the
+        query has nothing to search for, or a filter or the sort cannot be understood.
+        """
+        started = time.perf_counter()
+        _check_text(query, "检索式")
+        limit, offset, paging_notices = _checked_paging(limit, offset)
+        parsed = parse_query(query)
+        if sort not in SORTS:
+            raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
+        if group not in GROUPS:
+            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
+        selections = _selections(_checked_values(cities, "城市"), years, _checked_values(doc_types, "文档类型"),
+                                 _checked_values(provinces, "省份"))
+        date_range = bounds(date_from, date_to)
+        compiled = compile_query(parsed, expand=not exact)
+        notices = list(parsed.notices) + paging_notices
+        with self._lock:
+            self._refresh()
+            tiers = self._tiers(compiled)
+            relaxed = any(tier.partial for tier in tiers)
+            if relaxed:
+                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
+            matching = _union(tiers)
+            if doc_ids:
+                matching = matching & self._document_column.passing(set(doc_ids))
+            facets, selected = self._facet_counts(matching, selections, date_range)
+            per_document = np.bincount(self._document_column.codes[selected], minlength=len(self._document_column.values))
+            shown = self._best_of_each_document(tiers, selected) if group == "document" else selected
+            if sort == "date":
+                hits = self._dated_hits(tiers, compiled, shown, limit, offset)
+            else:
+                hits = self._ranked_hits(tiers, compiled, shown, limit, offset)
+            for hit in hits:
+                hit.document_matches = int(per_document[self._document_code[hit.doc_id]])
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(query=query, total=int(np.count_nonzero(selected)), facets=facets, hits=hits, notices=notices,
+                              expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2),
+                              documents_total=int(np.count_nonzero(per_document)), sort=sort, group=group)
+
+    def _best_of_each_document(self, tiers, selected: np.ndarray) -> np.ndarray:
+        """Mask of each document's best passage among ``selected``: its first tier, then its BM25F score."""
+        docnums = np.flatnonzero(selected)
+        best = np.zeros_like(selected)
+        if not len(docnums):
+            return best
+        tier_of, scores = _tier_and_score(tiers, docnums)
+        order = np.lexsort((docnums, -scores, tier_of))
+        _, first = np.unique(self._document_codes[docnums[order]], return_index=True)
+        best[docnums[order[first]]] = True
+        return best
+
+    def _facet_counts(self, matching: np.ndarray, selections: dict[str, set], date_range: tuple[int, int] | None,
+                      ) -> tuple[dict[str, list[dict]], np.ndarray]:
+        """Disjunctive facet counts and the selected passages; a date range narrows the year dimension."""
+        restrictions = {"year": self._time.within(*date_range)} if date_range else None
+        facets, selected = facet_counts(matching, self._columns, selections, restrictions)
+        facets["decade"] = decade_buckets(facets["year"])
+        return facets, selected
+
+    def _dated_hits(self, tiers, compiled: CompiledQuery, selected: np.ndarray, limit: int, offset: int) -> list[Hit]:
+        """Newest first (a document's date, else its year; undated last); within a date, by relevance
+        (tier, then BM25F score); near-duplicates folded into the newest copy."""
+        if limit == 0 or not selected.any():
+            return []
+        docnums = np.flatnonzero(selected)
+        tier_of, scores = _tier_and_score(tiers, docnums)
+        keys = self._time.sort_key[docnums]
+        wanted = offset + limit
+        folder = DuplicateFolder()
+        order = np.lexsort((docnums, -scores, tier_of, -keys))
+        start = 0
+        while len(folder.kept) < wanted and start < len(order):
+            chunk = order[start:start + wanted + DUPLICATE_POOL]
+            start += len(chunk)
+            pool = folder.fresh(self._candidate(int(docnums[i]), float(scores[i])) for i in chunk)
+            folder.add(pool, until=wanted, then=DUPLICATE_POOL)
+        return [self._hit(rank, candidate, compiled.all_needles)
+                for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
+
+    def _tiers(self, compiled: CompiledQuery) -> list[Tier]:
+        """Ranking tiers, each with the passages it adds: as typed, via synonyms or title, by words, by headings."""
+        return build_tiers(Evaluation(self._arrays), compiled)  # the postings decoded once for every tier
+
+    def _ranked_hits(self, tiers: list[Tier], compiled: CompiledQuery, selected: np.ndarray,
+                     limit: int, offset: int) -> list[Hit]:
+        """Tier by tier, BM25F re-ranked by proximity, near-duplicates folded into the first copy. Passages
+        matched by headings alone are not counted (``selected``) and come after every counted one."""
+        if limit == 0:
+            return []
+        wanted = offset + limit
+        folder = DuplicateFolder()
+        for tier in tiers:
+            allowed = selected
+            if not allowed.any():
+                continue
+            needles = compiled.needles if tier.levels is None else compiled.word_needles
+            self._fold_best(folder, tier.matches, allowed, wanted, needles, tier.levels)
+            if len(folder.kept) >= wanted:
+                break
+        # A passage found by words is highlighted word by word; one found as typed, as typed.
+        return [self._hit(rank, candidate, compiled.piece_needles if candidate.level else compiled.all_needles)
+                for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
+
+    def _fold_best(self, folder: DuplicateFolder, matches: Matches, selected: np.ndarray, wanted: int,
+                   clause_needles: list[list[str]], levels: np.ndarray | None = None) -> None:
+        """Best matches into ``folder`` until it keeps ``wanted``: pools growing while reprints fold away."""
+        first_pool = wanted + DUPLICATE_POOL
+        largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
+        fetched, size = 0, first_pool
+        while len(folder.kept) < wanted and size <= largest_pool:
+            top = _top(matches, selected, size, levels)
+            pool = folder.fresh(self._candidate(docnum, score, levels) for score, docnum in top[fetched:])
+            folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
+            if len(top) < size:
+                return  # no more passages
+            fetched, size = len(top), size * POOL_GROWTH
+
+    def _candidate(self, docnum: int, score: float = 0.0, levels: np.ndarray | None = None) -> Candidate:
+        level = float(levels[docnum]) if levels is not None else 0.0
+        return Candidate(docnum, score, self._arrays.folded("content", docnum), level=level)
+
+    def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
+        stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score
+        meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
+        section = json.loads(stored["section_path"])
+        passage = stored["passage"]
+        return Hit(
+            rank=rank, score=round(float(score), 4), doc_id=stored["doc_id"], order=stored["order"],
+            title=meta.get("title", ""), city=meta.get("city", ""), year=meta.get("year"),
+            date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
+            section=section, passage=passage, highlight=highlight(passage, needles),
+            snippet=snippet(passage, needles),
+            citation=citation(passage, meta, section), reference=gbt7714(meta),
+            duplicates=[self._where(docnum) for docnum in candidate.duplicates],
+            url=meta.get("url", ""), date_estimated=bool(meta.get("date_estimated")),
+            level=meta.get("level", ""), province=meta.get("province", ""), county=meta.get("county", ""),
+        )
+
+    def _where(self, docnum: int) -> dict:
+        """A folded duplicate's place, from columns: a quarter of the cost of its stored fields."""
+        if self._place_columns is None:
+            reader = self._searcher.reader()
+            self._place_columns = reader.column_reader("doc_id"), reader.column_reader("order")
+        doc_ids, orders = self._place_columns
+        return {"doc_id": doc_ids[docnum], "order": orders[docnum]}
+
+    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                         date_from=None, date_to=None) -> list[dict]:
+        """The passages :meth:`search` would count, tallied by city and year (for a chart).
+
+        Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
+        """
+        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
+                                       region="city")
+        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+
+    def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                           date_from=None, date_to=None, region: str = "province") -> list[dict]:
+        """The passages :meth:`search` would count (every filter applied), by region and year: for charts of
+        matches per year (sum over regions) and per region (sum over years).
+
+        ``region``: "province" (全国 for national documents) or "city". Returns
+        ``[{"region", "year", "count"}, …]`` for the pairs that occur; a passage without a city (a national
+        or provincial document) has region "" when ``region="city"``, a year of 0 when undated.
+        """
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
+        compiled = compile_query(parse_query(query), expand=not exact)
+        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
+        with self._lock:
+            self._refresh()
+            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
+            counts = cross_counts(self._columns[region], self._columns["year"], selected)
+        return [{"region": place or "", "year": year, "count": count}
+                for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+
+    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                    date_from=None, date_to=None) -> list[dict]:
+        """How often each year's documents speak of ``query``: the passages :meth:`search` would count per year.
+
+        Returns ``[{"year", "matching", "passages", "per_thousand"}, …]`` oldest first, one row per year
+        with passages (within the filters), ``per_thousand`` = matching passages per 1,000 of that year's.
+        """
+        compiled = compile_query(parse_query(query), expand=not exact)
+        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
+        with self._lock:
+            self._refresh()
+            year_column = self._columns["year"]
+            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
+            _, scope = self._facet_counts(np.ones(len(year_column.codes), dtype=bool), selections, date_range)
+            matching = dict(year_column.counts(selected))
+            totals = year_column.counts(scope)
+        return [{"year": year, "matching": matching.get(year, 0), "passages": total,
+                 "per_thousand": round(1000 * matching.get(year, 0) / total, 2)}
+                for year, total in sorted(totals)]
+
+    def figures(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False,
+                limit: int = FIGURE_LIMIT, provinces=(), date_from=None, date_to=None) -> FiguresResponse:
+        """The figures the matching passages state near the query's words, with each one's passage.
+
+        Passages are read best first (as :meth:`search` ranks them, without the page's re-ranking);
+        verbatim reprints are read once. Computed only when asked for, so searching pays nothing.
+        """
+        from indexer.engine import figures as extraction  # cn2an takes half a second to import: only when asked
+
+        started = time.perf_counter()
+        compiled = compile_query(parse_query(query), expand=not exact)
+        limit = max(1, min(int(limit), MAX_FIGURE_LIMIT))
+        rows: list[FigureRow] = []
+        seen: set[str] = set()
+        with self._lock:
+            self._refresh()
+            tiers = self._tiers(compiled)
+            _, selected = self._facet_counts(_union(tiers), _selections(cities, years, doc_types, provinces),
+                                             bounds(date_from, date_to))
+            total = int(np.count_nonzero(selected))
+            ranked = [docnum for tier in tiers if tier.counted for _, docnum in _top(tier.matches, selected, total, tier.levels)]
+            read = 0
+            for read, docnum in enumerate(ranked, start=1):
+                folded = self._arrays.folded("content", docnum)
+                if folded in seen:
+                    continue
+                seen.add(folded)
+                found = extraction.near(extraction.extract(folded), folded, compiled.all_needles, FIGURE_REACH)
+                if found:
+                    rows.extend(self._figure_rows(docnum, folded, found, extraction.quote))
+                if len(rows) >= limit:
+                    break
+        took = (time.perf_counter() - started) * 1000
+        return FiguresResponse(query=query, figures=rows[:limit], passages=total, passages_read=read,
+                               truncated=len(rows) >= limit and read < len(ranked), took_ms=round(took, 2))
+
+    def _figure_rows(self, docnum: int, folded: str, found: list, quote) -> list[FigureRow]:
+        """Rows for the figures ``found`` in a passage's folded text, quoted as the passage writes them."""
+        stored = self._searcher.stored_fields(docnum)
+        meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
+        passage, section = stored["passage"], json.loads(stored["section_path"])
+        place, level = _place_and_level(meta)
+        return [FigureRow(figure=f.text, value=f.value, high=f.high, unit=f.unit, rate=f.rate, approx=f.approx,
+                          change=f.change, measure=f.measure, phrase=f.phrase, place=place, level=level,
+                          year=meta.get("year"), date=meta.get("date", ""), doc_id=stored["doc_id"],
+                          order=stored["order"], title=meta.get("title", ""), section=section, passage=passage)
+                for f in quote(found, folded, passage)]
+    def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
+        """Passages on the same matter in other documents (other places, other years), best first.
+
+        The passage's most telling words (:mod:`indexer.backends.whoosh.more_like_this`) searched
+        as one OR query, BM25F-ranked; its own document, and documents holding
+        a near copy of it, left out; reprints among the rest folded as in
+        :meth:`search`. Raises :class:`PassageMissing` for an unknown passage.
+        """
+        started = time.perf_counter()
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        with self._lock:
+            self._refresh()
+            own = self._document_mask(doc_id)
+            docnum = next((int(d) for d in np.flatnonzero(own) if self._where(int(d))["order"] == order), None)
+            if docnum is None:
+                raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
+            terms = more_like_this.telling_terms(self._searcher.stored_fields(docnum)["passage"], docnum, self._arrays)
+            matches = Evaluation(self._arrays).matches(more_like_this.query(terms))
+
+            def fold(allowed: np.ndarray) -> DuplicateFolder:
+                """The passage kept first, so its near copies fold into it; then the best others."""
+                folder = DuplicateFolder()
+                folder.add(folder.fresh([self._candidate(docnum)]), until=1)
+                self._fold_best(folder, matches, allowed, limit + 1, [])
+                return folder
+
+            folder = fold(~own)
+            copies = sorted({self._where(d)["doc_id"] for d in folder.kept[0].duplicates} - {doc_id})
+            if copies:  # a reprint of the passage's document is left out like the document itself
+                folder = fold(~own & ~np.logical_or.reduce([self._document_mask(copy) for copy in copies]))
+            needles = [match_form(t.text) for t in terms]
+            source, *others = [self._hit(rank, candidate, needles) for rank, candidate in enumerate(folder.kept)]
+        took = (time.perf_counter() - started) * 1000
+        return SimilarResponse(source=source, terms=[t.text for t in terms], hits=others, copies=copies,
+                               took_ms=round(took, 2))
+
+    def _document_mask(self, doc_id: str) -> np.ndarray:
+        mask = np.zeros(self._arrays.size, dtype=bool)
+        mask[list(self._searcher.document_numbers(doc_id=doc_id))] = True
+        return mask & self._arrays.live
+
+    # -- browsing --------------------------------------------------------
+
+    def document(self, doc_id: str) -> dict | None:
+        return self._documents.get(doc_id)
+
+    def documents(self) -> list[dict]:
+        return list(self._documents.values())
+
+    def document_city_year_counts(self) -> list[dict]:
+        """The collection's documents tallied by city and year: ``[{"city", "year", "count"}]``."""
+        counts = Counter((d.get("city") or "", d.get("year") or "") for d in self._documents.values())
+        return [{"city": city, "year": year, "count": count} for (city, year), count in counts.items()]
+
+    @property
+    def corpora(self) -> list[Path]:
+        """The corpus folders the index tracks."""
+        return [Path(p) for p in self._meta.get("corpora", [])]
+
+    def passages(self, doc_id: str, query: str = "", around: int | None = None, window: int | None = None) -> list[ContextPassage]:
+        """A document's passages in order, matches highlighted; ``around``/``window`` narrow to a neighbourhood."""
+        try:
+            needles = compile_query(parse_query(query)).all_needles if query.strip() else []
+        except QueryError:
+            needles = []
+        with self._lock:
+            self._refresh()
+            stored = [fields for fields in self._searcher.documents(doc_id=doc_id)]
+        stored.sort(key=lambda fields: fields["order"])
+        if around is not None and window is not None:
+            stored = [f for f in stored if abs(f["order"] - around) <= window]
+        return [ContextPassage(order=f["order"], section=json.loads(f["section_path"]), passage=f["passage"],
+                               highlight=highlight(f["passage"], needles), is_hit=f["order"] == around)
+                for f in stored]
+
+    def overview(self) -> dict:
+        """What the collection holds: documents by city, year and type, and totals."""
+        docs = self.documents()
+        counts = {}
+        for name in FACET_NAMES:
+            values = [_facet_value(d, name) for d in docs if _facet_value(d, name)]
+            counts[name] = [{"value": v, "count": values.count(v)} for v in sorted(set(values), key=lambda v: (-values.count(v), str(v)))]
+        return {"documents": len(docs), "passages": self._meta.get("passages", 0),
+                "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
+                "facets": counts}
+
+
+def _check_text(text, what: str) -> None:
+    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
+    if not isinstance(text, str):
+        raise QueryError(f"{what}须为文本。")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
+
+
+def _checked_values(values, what: str) -> list[str]:
+    """Filter values as given; an empty one is an error, not a request for documents without a value."""
+    values = list(values or ())
+    for value in values:
+        _check_text(value, what)
+        if not value.strip():
+            raise QueryError(f"{what}筛选值不能为空。")
+    return values
+
+
+def _checked_paging(limit, offset) -> tuple[int, int, list[str]]:
+    """Limit and offset within bounds; a value out of them is an error or answered with a notice."""
+    try:
+        limit, offset = int(limit), int(offset)
+    except (TypeError, ValueError):
+        raise QueryError("结果数（limit）和起始位置（offset）须为整数。") from None
+    if limit < 0:
+        raise QueryError(f"结果数（limit）不能为负数：{limit}。")
+    if offset < 0:
+        raise QueryError(f"起始位置（offset）不能为负数：{offset}。")
+    if offset >= MAX_RESULT_DEPTH:
+        raise QueryError(f"翻页过深：只提供前 {MAX_RESULT_DEPTH} 条结果（起始位置须小于 {MAX_RESULT_DEPTH}），"
+                         "请增加检索词或按城市、年份筛选。")
+    notices = []
+    if limit > MAX_LIMIT:
+        notices.append(f"每次最多返回 {MAX_LIMIT} 条结果，已返回其中前 {MAX_LIMIT} 条；其余请翻页（offset）查看。")
+        limit = MAX_LIMIT
+    if offset + limit > MAX_RESULT_DEPTH:
+        notices.append(f"只提供前 {MAX_RESULT_DEPTH} 条结果，本页到第 {MAX_RESULT_DEPTH} 条为止。")
+        limit = MAX_RESULT_DEPTH - offset
+    return limit, offset, notices
+
+
+def _selections(cities, years, doc_types, provinces=()) -> dict[str, set]:
+    """Facet selections with places in their canonical names (山东 → 山东省, 青島 → 青岛)."""
+    return {"province": {canonical_province(p) for p in provinces}, "city": {canonical_city(c) for c in cities},
+            "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+
+
+def _facet_value(meta: dict, name: str):
+    """A document's value in a facet, as its passages' column holds it."""
+    return facet_province(meta.get("level", ""), meta.get("province", "")) if name == "province" else meta.get(name)
+
+
+def decade_buckets(year_buckets: list[dict]) -> list[dict]:
+    """The year facet's counts summed by decade (1990 for 1990–1999), newest first: a compact year facet.
+
+    A decade is ``selected`` when every year of it with matches is selected.
+    """
+    decades: dict[int, dict] = {}
+    for bucket in year_buckets:
+        decade = decades.setdefault(bucket["value"] // 10 * 10, {"count": 0, "selected": True})
+        decade["count"] += bucket["count"]
+        decade["selected"] = decade["selected"] and bucket["selected"]
+    return [{"value": value, "count": d["count"], "selected": d["selected"]}
+            for value, d in sorted(decades.items(), reverse=True)]
+
+
+def _tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
+    tier_of = np.zeros(len(docnums), dtype=np.int64)
+    scores = np.zeros(len(docnums))
+    for number, matches in enumerate(tier.matches for tier in tiers):
+        inside = matches.mask[docnums] & (tier_of == 0)
+        tier_of[inside] = number + 1
+        scores += matches.scores[docnums] * inside
+    return tier_of, scores
+
+
+def _union(tiers: list[Tier]) -> np.ndarray:
+    """The passages any counted tier matches: what :meth:`SearchEngine.search` counts."""
+    return np.logical_or.reduce([tier.matches.mask for tier in tiers if tier.counted])
+
+
+def _place_and_level(meta: dict) -> tuple[str, str]:
+    """Where a document speaks for: its city, else its province, else the country; and its level."""
+    place = meta.get("city") or meta.get("province") or NATIONAL
+    level = meta.get("level") or ("市级" if meta.get("city") else "省级" if meta.get("province") else NATIONAL)
+    return place, level
+
+
+def _top(matches: Matches, allowed: np.ndarray, limit: int, levels: np.ndarray | None = None) -> list[tuple[float, int]]:
+    """The ``limit`` best allowed matches as (score, docnum): by level (when given), then score, ties by
+    docnum (as Whoosh orders)."""
+    docnums = np.flatnonzero(matches.mask & allowed)
+    if not len(docnums) or limit <= 0:
+        return []
+    scores = matches.scores[docnums]
+    ranks = scores if levels is None else levels[docnums] * _LEVEL_SCALE + scores
+    if len(docnums) > limit:
+        keep = np.argpartition(-ranks, limit - 1)[:limit]
+        threshold = ranks[keep].min()
+        keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
+        docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
+    order = np.lexsort((docnums, -ranks))[:limit]
+    return [(float(scores[i]), int(docnums[i])) for i in order]
+
+
+# Levels (coverage steps) outrank any BM25F score when ranking by both.
+_LEVEL_SCALE = 1e6
+
+
+def open_engine(index_dir: Path | str | None = None) -> SearchEngine:
+    """Open the index once; raises ``store.IndexMissing`` with a message when there is none."""
+    return SearchEngine(Path(index_dir) if index_dir else None)
+
+
+def _compatibility_warnings(meta: dict) -> list[str]:
+    warnings = []
+    if meta.get("hmm") != USE_HMM:
+        warnings.append("索引由旧版本建立，请运行 policy-search index 重建。")
+    if meta.get("dictionary") != dictionary_fingerprint():
+        warnings.append("词典已更新，索引仍按旧词典分词；请运行 policy-search index 重建。")
+    return warnings

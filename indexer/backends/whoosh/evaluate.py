@@ -1,0 +1,296 @@
+"""Which passages a compiled query matches, and their BM25F scores, as whole NumPy arrays.
+
+Whoosh answers a query by stepping a tree of matchers passage by passage in
+Python; at 100k passages that walk, and decoding word positions for it, was
+most of a query's time. Here every leaf of the engine's query (a term, a
+phrase, a prefix) becomes its postings as arrays — passage numbers and term
+frequencies, decoded from Whoosh's posting blocks — and every inner node
+combines whole arrays: a boolean mask over the index's passages and a score
+per passage (zero where the mask is false).
+
+Scores are Whoosh's: BM25F with the index-wide idf and average field length,
+the same formula evaluated in the same order, times each query's boost; a
+node adds its children's scores as Whoosh's matchers do (``And``/``Or``: the
+sum of what matched; ``AndMaybe``: a, plus b where present; ``Require`` and
+``AndNot``: a). A phrase matches where the passages holding all its terms
+contain its text (indexer/backends/whoosh/text_tables.py) and scores as the sum of its terms.
+A prefix (a one-character query) matches every term it expands to and scores
+its boost, as Whoosh's constant-score prefix does.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass
+from indexer.backends.whoosh.safe_pickle import loads  # admits only the classes of an index
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.query import qcore
+from whoosh.util.numeric import byte_to_length
+
+from indexer.backends.whoosh.columns import length_bytes, segment_readers
+from indexer.backends.whoosh.schema import PHRASE_TEXT, phrase_text
+from indexer.backends.whoosh.text_tables import SegmentTexts, segment_path
+
+# Length byte → field length, as Whoosh decodes it.
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+@dataclass
+class Matches:
+    """A query's matches over the whole index: which passages, and each one's score (0 elsewhere)."""
+
+    mask: np.ndarray
+    scores: np.ndarray
+
+    def docnums(self) -> np.ndarray:
+        return np.flatnonzero(self.mask)
+
+
+class IndexArrays:
+    """What queries need of an opened index, beyond postings: segments, lengths, statistics, texts."""
+
+    def __init__(self, searcher, folder):
+        """``folder``: the generation directory holding the segments' files."""
+        self.searcher = searcher
+        reader = searcher.reader()
+        self.segments = segment_readers(reader)
+        self._starts = [offset for _, offset in self.segments]
+        self.size = reader.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        for leaf, offset in self.segments:
+            if leaf.has_deletions():
+                self.live[[offset + d for d in leaf.deleted_docs_set]] = False
+        # Opened now, so a missing table is an unopenable index (store.IndexMissing), not a failed search.
+        self._texts = [SegmentTexts(segment_path(folder, leaf._segment)) for leaf, _ in self.segments]
+        self._norms: dict[str, np.ndarray] = {}
+        weighting = searcher.weighting
+        self.K1 = weighting.K1
+        self._field_B = dict(getattr(weighting, "_field_B", {}))
+        self.B = weighting.B
+
+    def texts(self, segment: int) -> SegmentTexts:
+        return self._texts[segment]
+
+    def folded(self, fieldname: str, docnum: int) -> str:
+        """A passage's folded text (match_form) from its segment's text table."""
+        number = bisect_right(self._starts, docnum) - 1
+        return self._texts[number].text(fieldname, docnum - self._starts[number]).decode("utf-8")
+
+    def norm(self, fieldname: str) -> np.ndarray:
+        """``K1 * ((1 - B) + B * fl / avgfl)`` per passage: the length part of BM25F's denominator."""
+        found = self._norms.get(fieldname)
+        if found is None:
+            lengths = np.empty(self.size, dtype=np.float64)
+            for leaf, offset in self.segments:
+                count = leaf.doc_count_all()
+                lengths[offset:offset + count] = _LENGTHS[np.frombuffer(_length_bytes(leaf, fieldname), np.uint8)]
+            avgfl = self.searcher.avg_field_length(fieldname) or 1
+            B = self._field_B.get(fieldname, self.B)
+            found = self._norms[fieldname] = self.K1 * ((1 - B) + B * lengths / avgfl)
+        return found
+
+    def close(self) -> None:
+        for texts in self._texts:
+            texts.close()
+        self._texts = []
+
+
+def _length_bytes(reader, fieldname: str) -> bytes:
+    found = length_bytes(reader, fieldname)
+    return found if found is not None else bytes(reader.doc_count_all())
+
+
+def _and_maybe(a: Matches, b: Matches) -> Matches:
+    return Matches(a.mask, a.scores + b.scores * a.mask)
+
+
+def _require(a: Matches, b: Matches) -> Matches:
+    return Matches(a.mask & b.mask, a.scores * b.mask)
+
+
+def _and_not(a: Matches, b: Matches) -> Matches:
+    mask = a.mask & ~b.mask
+    return Matches(mask, a.scores * mask)
+
+
+# The two-operand queries: how the operands' matches combine.
+_BINARY = {wq.AndMaybe: _and_maybe, wq.Require: _require, wq.AndNot: _and_not}
+
+
+class Evaluation:
+    """One query's evaluation; the postings it decodes are kept for its other tiers."""
+
+    def __init__(self, index: IndexArrays):
+        self.index = index
+        self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}
+
+    def matches(self, query: wq.Query) -> Matches:
+        found = self._node(query)
+        mask = found.mask & self.index.live
+        return Matches(mask, found.scores * mask)
+
+    # -- inner nodes -----------------------------------------------------------
+
+    def _node(self, q) -> Matches:
+        kind = type(q)
+        if kind is wq.Term:
+            return self._term(q.fieldname, q.text, q.boost)
+        if kind is wq.And or kind is wq.Or:
+            return self._boolean(q, conjunctive=kind is wq.And)
+        if kind in _BINARY:
+            return _BINARY[kind](self._node(q.a), self._node(q.b))
+        if kind is wq.Phrase:
+            return self._phrase(q)
+        if kind is wq.Prefix:
+            return self._prefix(q)
+        if q is qcore.NullQuery or kind is qcore._NullQuery:
+            return self._empty()
+        raise TypeError(f"query type {kind.__name__} is not evaluated here")
+
+    def _boolean(self, q, conjunctive: bool) -> Matches:
+        """And / Or: masks intersected or joined, scores summed (an And's only where all match)."""
+        parts = [self._node(sub) for sub in q.subqueries]
+        if not parts:
+            return self._empty()
+        mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
+        for part in parts[1:]:
+            if conjunctive:
+                mask &= part.mask
+            else:
+                mask |= part.mask
+            scores += part.scores
+        if conjunctive:
+            scores *= mask
+        return Matches(mask, scores * q.boost if q.boost != 1.0 else scores)
+
+    def _empty(self) -> Matches:
+        return Matches(np.zeros(self.index.size, dtype=bool), np.zeros(self.index.size))
+
+    # -- leaves ------------------------------------------------------------------
+
+    def _term(self, fieldname: str, text: str, boost: float) -> Matches:
+        docnums, frequencies = self.postings(fieldname, text)
+        found = self._empty()
+        if len(docnums):
+            found.mask[docnums] = True
+            found.scores[docnums] = self._bm25(fieldname, text, docnums, frequencies) * boost
+        return found
+
+    def _bm25(self, fieldname: str, text: str, docnums: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        searcher = self.index.searcher
+        if not searcher.schema[fieldname].scorable:
+            return tf
+        idf = searcher.idf(fieldname, text)
+        K1 = self.index.K1
+        return idf * ((tf * (K1 + 1)) / (tf + self.index.norm(fieldname)[docnums]))
+
+    def _phrase(self, q: wq.Phrase) -> Matches:
+        fieldname, words = q.fieldname, list(q.words)
+        terms = [self.postings(fieldname, word) for word in words]
+        candidates = self._phrase_docnums(fieldname, words, terms)
+        found = self._empty()
+        if not len(candidates):
+            return found
+        found.mask[candidates] = True
+        for word, (docnums, frequencies) in zip(words, terms):
+            keep = np.isin(docnums, candidates, assume_unique=True)
+            found.scores[docnums[keep]] += self._bm25(fieldname, word, docnums[keep], frequencies[keep])
+        if q.boost != 1.0:
+            found.scores *= q.boost
+        return found
+
+    def _phrase_docnums(self, fieldname: str, words: list[str], terms) -> np.ndarray:
+        """Passages holding every term whose text holds the phrase's text (once per query and phrase)."""
+        key = (fieldname, tuple(words))
+        found = self._phrases.get(key)
+        if found is None:
+            found = terms[0][0]
+            for docnums, _ in terms[1:]:
+                found = np.intersect1d(found, docnums, assume_unique=True)
+            if len(words) > 1 and len(found):
+                found = self._containing(PHRASE_TEXT[fieldname], found, phrase_text(fieldname, words))
+            self._phrases[key] = found
+        return found
+
+    def _containing(self, fieldname: str, docnums: np.ndarray, needle: str) -> np.ndarray:
+        parts = []
+        for number, (leaf, offset) in enumerate(self.index.segments):
+            local = docnums[(docnums >= offset) & (docnums < offset + leaf.doc_count_all())] - offset
+            if len(local):
+                parts.append(self.index.texts(number).containing(fieldname, local, needle) + offset)
+        return np.concatenate(parts) if parts else docnums[:0]
+
+    def _prefix(self, q: wq.Prefix) -> Matches:
+        found = self._empty()
+        expansions = set()
+        for leaf, _ in self.index.segments:
+            expansions.update(leaf.expand_prefix(q.fieldname, q.text))
+        for text in expansions:
+            docnums, _ = self.postings(q.fieldname, text)
+            found.mask[docnums] = True
+        found.scores[found.mask] = q.boost
+        return found
+
+    def postings(self, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        """A term's passages (index-wide numbers, ascending) and its frequency in each."""
+        key = (fieldname, text)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._postings[key] = self._read_postings(fieldname, text)
+        return found
+
+    def _read_postings(self, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        schema = self.index.searcher.schema
+        if fieldname not in schema:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        try:
+            tbytes = schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+        except ValueError:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, weights = [], []
+        for leaf, offset in self.index.segments:
+            if (fieldname, tbytes) in leaf:
+                leaf_ids, leaf_weights = _segment_postings(leaf, fieldname, tbytes)
+                ids.append(leaf_ids + offset if offset else leaf_ids)
+                weights.append(leaf_weights)
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        return np.concatenate(ids), np.concatenate(weights)
+
+
+def _segment_postings(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """One segment's postings of a term: docnums and weights, a block at a time (one block per term when
+    indexer/backends/whoosh/writer/segment.py wrote the segment: arrays, read without a loop over postings)."""
+    matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+    if type(matcher) is not W3LeafMatcher:  # postings inlined in the term info
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    id_blocks, weight_blocks = [], []
+    postfile = matcher._postfile
+    while True:
+        data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+        if matcher._compression:
+            data = zlib.decompress(data)
+        deltas, weights, _ = loads(data)
+        deltas = np.frombuffer(deltas, dtype=np.uint32) if type(deltas) is array else np.array(deltas)
+        id_blocks.append(np.cumsum(deltas, dtype=np.int64))
+        if weights is None or isinstance(weights, float):
+            weight_blocks.append(np.full(len(deltas), 1.0 if weights is None else weights))
+        else:
+            weight_blocks.append(np.array(weights, dtype=np.float64))
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    if len(id_blocks) == 1:
+        return id_blocks[0], weight_blocks[0]
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)

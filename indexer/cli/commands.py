@@ -1,0 +1,487 @@
+"""``policy-search``: build the index and search it from a terminal or a script."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer.api import (DEFAULT_CORPUS_DIR, BuildFailed, IndexBusy, IndexMissing, NotAnIndex, QueryError, UserError,
+                         default_index_dir, one_line)
+
+EXIT_USAGE = 2
+QUERY_COMMANDS = ("search", "figures", "timeline", "export")  # commands whose first argument is a query
+FORMAT_CHOICES = ("md", "docx", "csv", "ris")  # indexer.engine.export.FORMATS, named here so --help needs no import
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(_protect_exclusion_query(sys.argv[1:] if argv is None else argv))
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args) or 0
+    except (UserError, QueryError, IndexMissing, IndexBusy, NotAnIndex) as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BuildFailed as error:
+        if os.environ.get("POLICY_SEARCH_DEBUG"):
+            traceback.print_exc()
+        print(f"错误：索引未更新，原索引不变。{error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("POLICY_SEARCH_DEBUG"):
+            traceback.print_exc()
+        print(f"内部错误：{type(error).__name__}: {error}（设置 POLICY_SEARCH_DEBUG=1 查看详情）", file=sys.stderr)
+        return 1
+
+
+def _protect_exclusion_query(argv: list[str]) -> list[str]:
+    """``search -养老``: a query may start with the exclusion sign, which argparse takes for an option.
+
+    Such an argument (a dash not followed by an ASCII option name) moves behind ``--``.
+    """
+    if not argv or argv[0] not in QUERY_COMMANDS or "--" in argv:
+        return argv
+    is_query = [len(a) > 1 and a[0] == "-" and not (a[1].isascii() and (a[1].isalnum() or a[1] == "-")) for a in argv]
+    if not any(is_query):
+        return argv
+    return [a for a, q in zip(argv, is_query) if not q] + ["--"] + [a for a, q in zip(argv, is_query) if q]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="policy-search", description="民政政策检索：建立索引并检索政策文本段落。")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="从语料目录建立索引")
+    index.add_argument("--corpus", action="append", type=Path, help="语料目录，可重复（默认 corpus/）")
+    _index_dir_option(index)
+    index.add_argument("--quiet", action="store_true", help="不显示进度条")
+    index.add_argument("--follow-links", action="store_true",
+                       help="也读取指向语料目录之外的符号链接（默认跳过并报告）")
+    index.add_argument("--update", action="store_true",
+                       help="增量更新：只读新增、改动、删除的文件（按内容哈希），并登记 --corpus 给出的新语料目录")
+    index.set_defaults(handler=run_index)
+
+    from indexer.cli.collection import add_parsers
+    add_parsers(commands, _index_dir_option)
+
+    search = commands.add_parser("search", help="检索段落")
+    search.add_argument("query", nargs="?", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
+    search.add_argument("--batch", type=Path, metavar="FILE",
+                        help="每行一个检索式，在一个进程里逐个检索；配合 --json 每行输出一个带 took_ms 的 JSON 对象")
+    _filter_options(search)
+    _sort_option(search)
+    search.add_argument("--group", choices=("passage", "document"), default="passage",
+                        help="passage：每个段落一条（默认）；document：每份文件只列最相关的段落，并注明本文件另有几段")
+    search.add_argument("--doc", dest="doc_ids", action="append", default=[], metavar="DOC_ID",
+                        help="只看该文件的段落（文件编号见 docs），可重复")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--offset", type=int, default=0)
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(search)
+    search.set_defaults(handler=run_search)
+
+    figures = commands.add_parser("figures", help="匹配段落中检索词附近的数字（数值、单位、所指、地区、年份、出处）")
+    figures.add_argument("query", help="检索式，语法同 search")
+    _filter_options(figures)
+    figures.add_argument("--limit", type=int, default=500, help="最多输出的数字条数（默认 500）")
+    figures.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(figures)
+    figures.set_defaults(handler=run_figures)
+
+    timeline = commands.add_parser("timeline", help="各年份文档提到检索词的频度：每千个段落中的匹配段落数")
+    timeline.add_argument("query", help="检索式，语法同 search")
+    _filter_options(timeline)
+    timeline.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(timeline)
+    timeline.set_defaults(handler=run_timeline)
+    export = commands.add_parser("export", help="把检索结果连同引文和参考文献导出为 Markdown、Word、CSV 或 RIS")
+    export.add_argument("query", help="检索式，同 search")
+    _filter_options(export)
+    _sort_option(export)
+    export.add_argument("--limit", type=int, default=20, help="导出前 N 个段落（默认 20）")
+    export.add_argument("--format", choices=sorted(FORMAT_CHOICES), default=None,
+                        help="md、docx、csv 或 ris（默认按 --out 的扩展名，否则 md）")
+    export.add_argument("--out", type=Path, required=True, help="输出文件；- 表示标准输出")
+    _index_dir_option(export)
+    export.set_defaults(handler=run_export)
+
+    similar = commands.add_parser("similar", help="相似段落：其他地方、其他年份讲同一举措的段落（按地区分组）")
+    similar.add_argument("doc_id", help="段落所在文档的编号（见 search --json 的 doc_id）")
+    similar.add_argument("order", type=int, help="段落在文档中的序号（见 search --json 的 order）")
+    similar.add_argument("--limit", type=int, default=10)
+    similar.add_argument("--json", action="store_true", help="输出 JSON")
+    _index_dir_option(similar)
+    similar.set_defaults(handler=run_similar)
+
+    evaluate = commands.add_parser("eval", help="在标注查询上评测检索质量（nDCG@10、召回率@10、MRR）")
+    evaluate.add_argument("file", type=Path, help="标注查询文件（TOML）")
+    evaluate.add_argument("--baseline", action="store_true", help="同时评测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置，AND 与 OR；字二元组 AND）")
+    evaluate.add_argument("--exact", action="store_true", help="不使用同义词扩展")
+    _index_dir_option(evaluate)
+    evaluate.set_defaults(handler=run_eval)
+
+    thesaurus_candidates = commands.add_parser("thesaurus-candidates",
+                                     help="从语料中提出同义词表候选（简称定义、简称与全称、改称、共现），每条附出处原文")
+    thesaurus_candidates.add_argument("--corpus", action="append", type=Path, required=True, help="语料目录，可重复")
+    thesaurus_candidates.add_argument("--min-count", type=int, default=2, help="至少几个段落支持（默认 2）")
+    thesaurus_candidates.add_argument("--out", type=Path, help="写入文件（制表符分隔）；默认标准输出")
+    thesaurus_candidates.set_defaults(handler=run_thesaurus_candidates)
+
+    bench = commands.add_parser("bench", help="性能基准：建索引吞吐、查询延迟、冷启动、内存（与纯 jieba 分词对比）")
+    bench.add_argument("--sizes", default="10000,100000", help="合成语料的段落数，逗号分隔（默认 10000,100000）")
+    bench.add_argument("--million", action="store_true", help="再测 1,000,000 个段落")
+    bench.add_argument("--baseline", action="store_true", help="同时测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置）")
+    bench.add_argument("--out", type=Path, default=Path("benchmarks/out"), help="结果目录（latest.json、latest.md）")
+    bench.add_argument("--corpus", action="append", type=Path, help="抽样的语料目录，可重复（默认 corpus/ 和 ../shared/extra-corpus/*）")
+    bench.add_argument("--rounds", type=int, default=3, help="查询组合重复的轮数（默认 3）")
+    bench.add_argument("--seed", type=int, default=6)
+    bench.set_defaults(handler=run_bench)
+
+    analyze = commands.add_parser("analyze", help="显示一段文字的分词结果")
+    analyze.add_argument("text")
+    analyze.add_argument("--mode", choices=["query", "index"], default="query")
+    analyze.set_defaults(handler=run_analyze)
+    return parser
+
+
+def _filter_options(parser: argparse.ArgumentParser) -> None:
+    """The filters every command over a search's matches takes, as ``search`` does."""
+    parser.add_argument("--province", action="append", default=[],
+                        help="只看该省份（含其下各市的文件；“全国”为全国性文件），可重复")
+    parser.add_argument("--city", action="append", default=[], help="只看该城市，可重复")
+    parser.add_argument("--year", action="append", default=[], type=_year, help="只看该年份，可重复")
+    parser.add_argument("--type", dest="doc_type", action="append", default=[], help="只看该文档类型，可重复")
+    parser.add_argument("--from", dest="date_from", default=None, metavar="年份或日期",
+                        help="只看此时间及以后的文件（如 1990、2025-05、2025-05-28）")
+    parser.add_argument("--to", dest="date_to", default=None, metavar="年份或日期", help="只看此时间及以前的文件")
+    parser.add_argument("--exact", action="store_true", help="只按输入的词检索，不做同义词扩展")
+
+
+def _sort_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sort", choices=("relevance", "date"), default="relevance",
+                        help="relevance：按相关度（默认）；date：按日期从新到旧，无日期的排在最后")
+
+
+def _index_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="索引目录（默认 $POLICY_SEARCH_INDEX 或项目根目录下的 index/）")
+
+
+def _year(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年份应为数字：{value}") from None
+
+
+def run_index(args) -> int:
+    from indexer.api import build_index
+    from indexer.cli.collection import print_skipped
+
+    if args.update:
+        from indexer.cli.collection import run_update
+        return run_update(args)
+    corpora = args.corpus or [DEFAULT_CORPUS_DIR]
+    missing = [str(c) for c in corpora if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet,
+                          follow_links=args.follow_links)
+    print_skipped(summary.skipped, summary.notes)
+    print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
+          f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
+    return 0
+
+
+def run_search(args) -> int:
+    if args.batch is None and args.query is None:
+        raise UserError("请给出检索式，或用 --batch FILE 从文件读取（每行一个）。")
+    if args.batch is not None and not args.batch.is_file() and str(args.batch) != "-":
+        raise UserError(f"找不到检索式文件：{args.batch}")
+    engine = _opened_engine(args)
+    if args.batch is not None:
+        return run_batch(engine, args)
+    response = engine.search(args.query, limit=args.limit, offset=args.offset, **_filters(args))
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    for notice in response.notices:
+        print(f"提示：{notice}")
+    if response.expansions:
+        print(f"已同时搜索：{'、'.join(response.expansions)}")
+    print(f"共 {response.total} 个段落，来自 {response.documents_total} 份文件（{response.took_ms:.1f} 毫秒）")
+    for name, label in (("province", "地区"), ("city", "城市"), ("year", "年份")):
+        buckets = "  ".join(f"{b['value']}({b['count']})" for b in response.facets[name])
+        print(f"{label}：{buckets}")
+    for hit in response.hits:
+        place = hit.city or hit.province or hit.level
+        print(f"\n[{hit.rank}] 《{hit.title}》 {place} · {hit.date or hit.year or ''} · {hit.source}  得分 {hit.score:.2f}")
+        if hit.section:
+            print("    " + " › ".join(hit.section))
+        print("    " + _plain(hit.highlight))
+        if response.group == "document" and hit.document_matches > 1:
+            print(f"    （本文件另有 {hit.document_matches - 1} 段）")
+    return 0
+
+
+def _opened_engine(args):
+    from indexer.api import open_engine
+
+    engine = open_engine(args.index_dir)
+    for warning in engine.warnings:
+        print(f"提示：{warning}", file=sys.stderr)
+    return engine
+
+
+def _filters(args) -> dict:
+    """The filters of a command's arguments, as the engine's keyword arguments (with ``sort`` where it takes one)."""
+    filters = dict(cities=args.city, years=args.year, doc_types=args.doc_type, exact=args.exact,
+                   provinces=args.province, date_from=args.date_from, date_to=args.date_to)
+    optional = {name: getattr(args, name) for name in ("sort", "group", "doc_ids") if hasattr(args, name)}
+    return filters | optional
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def run_export(args) -> int:
+    from indexer.api import FORMATS, MAX_LIMIT, export
+
+    fmt = args.format or next((name for name, f in FORMATS.items() if args.out.suffix.lower() == f.suffix), "md")
+    engine = _opened_engine(args)
+    hits = []
+    while len(hits) < args.limit:  # a page at a time: the engine answers at most MAX_LIMIT per call
+        page = engine.search(args.query, limit=min(MAX_LIMIT, args.limit - len(hits)), offset=len(hits),
+                             **_filters(args)).hits
+        hits += page
+        if not page:
+            break
+    if not hits:
+        raise UserError(f"没有找到与「{args.query}」匹配的段落，未写入文件。")
+    data = export(hits, {h.doc_id: engine.document(h.doc_id) or {} for h in hits}, fmt, title=f"检索摘录：{args.query}")
+    if str(args.out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            args.out.write_bytes(data)
+        except OSError as error:
+            raise UserError(f"无法写入 {args.out}：{error.strerror or error}") from None
+    documents = len({h.doc_id for h in hits})
+    print(f"已导出 {len(hits)} 个段落（{documents} 篇文档，{FORMATS[fmt].label}）到 {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_similar(args) -> int:
+    from indexer.api import place_of
+
+    response = _opened_engine(args).similar(args.doc_id, args.order, limit=args.limit)
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    source = response.source
+    print(f"《{source.title}》 {place_of(source)} · {source.date}  第 {source.order} 段")
+    print("    " + _plain(source.snippet))
+    print(f"依据的词：{'、'.join(response.terms) or '（无）'}")
+    if response.copies:
+        print(f"已排除含相同段落的文档：{'、'.join(response.copies)}")
+    if not response.hits:
+        print("没有找到相似段落。")
+    for place, hits in response.places():
+        print(f"\n【{place or '地区未注明'}】")
+        for hit in hits:
+            print(f"  [{hit.rank}] 《{hit.title}》 {hit.date}  {hit.doc_id} {hit.order}  得分 {hit.score:.2f}")
+            print("      " + _plain(hit.snippet))
+    return 0
+
+
+def run_figures(args) -> int:
+    response = _opened_engine(args).figures(args.query, limit=args.limit, **_filters(args))
+    if args.json:
+        _print_json(response.to_dict())
+        return 0
+    more = "（已达上限，--limit 可调大）" if response.truncated else ""
+    print(f"共 {len(response.figures)} 个数字，出自 {response.passages} 个匹配段落中的 {response.passages_read} 个{more}")
+    for row in response.figures:
+        print(f"{row.measure or '—'}\t{row.figure}\t{row.place}\t{row.year or ''}\t{row.phrase}\t{row.doc_id}#{row.order}")
+    return 0
+
+
+def run_timeline(args) -> int:
+    rows = _opened_engine(args).year_counts(args.query, **_filters(args))
+    if args.json:
+        _print_json(rows)
+        return 0
+    print("年份\t匹配段落\t段落总数\t每千段落")
+    for row in rows:
+        print(f"{row['year']}\t{row['matching']}\t{row['passages']}\t{row['per_thousand']:.1f}")
+    return 0
+
+
+def _plain(highlighted: str) -> str:
+    """The engine's highlighted HTML for a terminal: marks as 【】, entities decoded."""
+    return html.unescape(highlighted.replace("<mark>", "【").replace("</mark>", "】"))
+
+
+def run_batch(engine, args) -> int:
+    """One query per line, one process; a line that fails gives an object with ``error``, not a stop."""
+    for number, query in enumerate(batch_lines(args.batch), start=1):
+        if isinstance(query, str) and not query.strip():
+            continue
+        try:
+            if isinstance(query, BatchLineError):
+                raise query
+            query = query.strip()
+            response = engine.search(query, limit=args.limit, offset=args.offset, **_filters(args))
+        except Exception as error:  # noqa: BLE001 - one bad line must not end the batch
+            message = str(error) if isinstance(error, QueryError) else f"{type(error).__name__}: {error}"
+            shown = query.shown if isinstance(query, BatchLineError) else query
+            record = {"line": number, "query": shown, "error": message}
+        else:
+            if not args.json:
+                print(f"{number}\t{response.total}\t{response.took_ms:.1f} ms\t{one_line(query)}")
+                continue
+            record = {"line": number, **response.to_dict()}
+        if args.json:
+            json.dump(record, sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            print(f"{number}\t错误：{record['error']}\t{one_line(record['query'])}")
+        sys.stdout.flush()
+    return 0
+
+
+class BatchLineError(QueryError):
+    """A batch line that cannot be decoded; the others are answered."""
+
+    def __init__(self, message: str, shown: str):
+        super().__init__(message)
+        self.shown = shown
+
+
+BATCH_SAMPLE = 1 << 16
+_BATCH_ENCODINGS = ("utf", "gb", "big5", "cp950", "cp936", "hz")  # queries are Chinese text
+
+
+def batch_lines(source) -> Iterator:
+    """A batch file's lines, each decoded on its own with the encoding detected as for corpus files
+    (charset-normalizer on the first 64 KiB; UTF-8 and GB18030 tried when a line does not fit it); a line
+    nothing decodes is a :class:`BatchLineError` in its place. Standard input streams line by line."""
+    from indexer.api import UnreadableFile, detect_encoding
+
+    if str(source) == "-":
+        handle, encoding = sys.stdin.buffer, "utf-8"
+    else:
+        handle = source.open("rb")
+        sample = handle.read(BATCH_SAMPLE)
+        try:
+            encoding, _ = detect_encoding(sample, complete=len(sample) < BATCH_SAMPLE)
+        except UnreadableFile:
+            encoding = "utf-8"
+        if not encoding.replace("-", "_").lower().startswith(_BATCH_ENCODINGS):
+            encoding = "utf-8"  # a single-byte guess (cp1252 …) would turn a damaged line into mojibake
+        handle.seek(0)
+        if encoding.replace("-", "_").lower().startswith(("utf_16", "utf_32")):  # lines are not byte lines
+            with handle:
+                yield from handle.read().decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+            return
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            for candidate in dict.fromkeys(("utf-8", encoding, "gb18030")):
+                try:
+                    yield raw.decode(candidate)
+                    break
+                except (UnicodeDecodeError, LookupError):
+                    continue
+            else:
+                shown = raw.decode("utf-8", errors="replace").strip()
+                yield BatchLineError("这一行无法解码（不是 UTF-8 或 GB18030 文本），已跳过。", shown)
+
+
+def run_bench(args) -> int:
+    from indexer.tools import bench
+
+    try:
+        sizes = bench.parse_sizes(args.sizes)
+    except ValueError as error:
+        raise UserError(f"--sizes 无效：{error}") from None
+    if args.million and bench.MILLION not in sizes:
+        sizes.append(bench.MILLION)
+    missing = [str(c) for c in args.corpus or [] if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    report = bench.run(sizes, args.out, baseline=args.baseline, corpus_dirs=args.corpus, seed=args.seed,
+                       rounds=max(1, args.rounds), log=lambda message: print(message, file=sys.stderr))
+    print(report["markdown"])
+    if args.out is not None:
+        print(f"结果已写入 {args.out / 'latest.json'} 和 {args.out / 'latest.md'}", file=sys.stderr)
+    return 0
+
+
+def run_eval(args) -> int:
+    from indexer.tools import evaluation
+    from indexer.api import open_engine
+
+    if not args.file.is_file():
+        raise UserError(f"找不到标注文件：{args.file}")
+    judged = evaluation.load_judgments(args.file)
+    engine = open_engine(args.index_dir)
+    columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
+    if args.baseline:
+        corpora = engine.corpora
+        baselines = evaluation.naive_baselines(corpora)
+        try:
+            for name, run in baselines.runs().items():
+                columns[name] = evaluation.evaluate(judged, run)
+        finally:
+            baselines.close()
+    print(evaluation.table(judged, columns))
+    if any(item.kind for item in judged):
+        print()
+        print(evaluation.kind_table(judged, columns))
+    return 0
+
+
+def run_thesaurus_candidates(args) -> int:
+    from indexer.tools import thesaurus_candidates
+
+    missing = [str(c) for c in args.corpus if not c.is_dir()]
+    if missing:
+        raise UserError(f"语料目录不存在：{'，'.join(missing)}")
+    passages = list(thesaurus_candidates.read_passages(args.corpus))
+    found = thesaurus_candidates.candidates(passages, thesaurus_candidates.dictionary_words(), min_count=max(1, args.min_count))
+    text = thesaurus_candidates.format_candidates(found) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"{len(found)} 条候选已写入 {args.out}", file=sys.stderr)
+    return 0
+
+
+def run_analyze(args) -> int:
+    from indexer.api import analyze
+
+    print(" | ".join(analyze(args.text, mode=args.mode)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,620 @@
+"""``policy-search bench``: how fast the engine indexes and answers, measured against jieba alone.
+
+One run, on this machine, for each corpus size:
+
+* synthesizes a corpus of N passages by sampling real passages (the seed corpus
+  and ``../shared/extra-corpus/`` when present): contiguous runs of a source
+  document's passages become a synthetic document, with a city drawn from
+  ``dictionaries/places.tsv`` (weighted by the city's number of county-level
+  districts, some documents province-wide) and a year from 2015–2026 (recent
+  years more frequent);
+* the floor: jieba segmentation alone of the same passage text, one process,
+  the engine's HMM setting;
+* index build throughput (passage characters per second, from documents in
+  memory to a published index) and its ratio to the floor;
+* query latency p50/p95/p99 of ``SearchEngine.search`` over a fixed mix (one
+  word, two words, a phrase, Traditional script, city/year filters), facet
+  counts and highlighted top 10 included;
+* cold start: a fresh ``policy-search search … --json`` process, from exec to
+  its answer (interpreter, imports, jieba's dictionary, opening the index);
+* index size on disk, and peak memory of the build and of the searching process.
+
+Every measurement that is about memory or a fresh process runs in a child
+process, so the numbers do not carry the bench's own state. With
+``--baseline`` the naive pairing — jieba's ``ChineseAnalyzer`` with Whoosh's
+defaults (one TEXT field, ``QueryParser``, default highlighter, ``groupedby``
+facets) — is measured beside it on the same passages.
+
+The module keeps its top-level imports to the standard library: it is also the
+entry point of its child processes (``python -m indexer.tools.bench TASK …``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SIZES = (10_000, 100_000)
+MILLION = 1_000_000
+YEARS = tuple(range(2015, 2027))
+PROVINCE_WIDE_SHARE = 0.08
+DOC_PASSAGES = (4, 60)  # a synthetic document takes this many consecutive passages of a source
+FLOOR_MAX_CHARS = 20_000_000  # the floor is a rate: beyond this much text it is measured on a prefix
+ROUNDS = 3
+COLD_RUNS = 3
+SAMPLE_SECONDS = 0.05
+PSS_EVERY = 5  # PSS (shared pages counted once) is costlier to read: every 5th sample
+
+# The fixed query mix. Filtered queries get the corpus's most common cities and recent years.
+QUERY_MIX = {
+    "one_word": ["养老", "低保", "社会救助", "残疾人", "儿童福利", "殡葬", "婚姻登记", "慈善", "社会组织",
+                 "特困", "就业", "医疗保障"],
+    "two_words": ["养老 服务", "低保 标准", "残疾人 补贴", "社区 养老", "困难群众 救助", "农村 留守儿童",
+                  "殡葬 改革", "慈善 捐赠"],
+    "phrase": ['"养老服务"', '"最低生活保障"', '"社会救助体系"', '"城乡居民"', '"特困人员"', '"基本养老保险"'],
+    "traditional": ["養老服務", "殘疾人", "兒童福利", "社會救助", "婚姻登記", "慈善事業"],
+}
+FILTERED = [  # (query, city rank or None, years)
+    ("养老", 0, ()), ("低保", None, (2024,)), ("养老 服务", 0, (2023,)), ('"社会救助"', 1, ()),
+    ("殘疾人", None, (2025, 2026)), ("儿童 保护", 2, ()), ("就业", 1, (2022,)), ("社区", None, (2021,)),
+]
+COLD_QUERY = "养老服务"
+
+TARGETS = {
+    "index_ratio_min": 1.0,      # build chars/s ÷ jieba-only chars/s
+    "query_p95_ms_max": 25.0,    # at 100k passages, facets and highlights included
+    "cold_start_s_max": 1.5,
+    "peak_memory_mb_max": 1024,  # at 100k passages
+}
+TARGET_SIZE = 100_000
+
+
+# -- the corpus ------------------------------------------------------------
+
+def default_sources() -> list[Path]:
+    """The seed corpus and, when present, each folder of ``../shared/extra-corpus/``."""
+    from indexer.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
+
+    dirs = [DEFAULT_CORPUS_DIR]
+    extra = PROJECT_ROOT.parent / "shared" / "extra-corpus"
+    if extra.is_dir():
+        dirs += sorted(p for p in extra.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [d for d in dirs if d.is_dir()]
+
+
+def load_sources(corpus_dirs: list[Path]) -> list:
+    """Real documents with their passages, read and split by the engine's own ingestion (one of each text)."""
+    from indexer.ingest import corpus as ingest
+
+    return [item for item in ingest.iter_corpus(corpus_dirs) if not isinstance(item, ingest.Skipped)]
+
+
+def city_weights() -> tuple[list[str], list[float]]:
+    from indexer.ingest.metadata import places
+
+    cities = [(place.city, max(1, len(place.names) - 1)) for place in places()]
+    return [c for c, _ in cities], [float(w) for _, w in cities]
+
+
+def synthesize(sources: list, passages: int, seed: int = 6) -> list:
+    """Documents totalling exactly ``passages`` passages, cut from real documents, re-homed in cities and years."""
+    from indexer.documents import Document, Passage
+
+    rng = random.Random(seed)
+    cities, weights = city_weights()
+    if not cities:
+        cities, weights = [""], [1.0]
+    year_weights = [y - YEARS[0] + 2 for y in YEARS]
+    documents: list[Document] = []
+    remaining = passages
+    while remaining > 0:
+        source = rng.choice(sources)
+        size = min(remaining, rng.randint(*DOC_PASSAGES), len(source.passages))
+        start = rng.randrange(0, len(source.passages) - size + 1)
+        year = rng.choices(YEARS, year_weights)[0]
+        city = "" if rng.random() < PROVINCE_WIDE_SHARE else rng.choices(cities, weights)[0]
+        number = len(documents)
+        documents.append(Document(
+            doc_id=f"bench-{number:07d}", path=f"{source.path}#{start}", title=source.title,
+            city=city, province=source.province, date=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            year=year, source=source.source, authors=list(source.authors), doc_type=source.doc_type,
+            script=source.script, corpus="bench", content_hash=f"{source.content_hash[:16]}-{number}",
+            provenance=dict(source.provenance),
+            passages=[Passage(text=p.text, order=i, section=list(p.section))
+                      for i, p in enumerate(source.passages[start:start + size])],
+        ))
+        remaining -= size
+    return documents
+
+
+def query_mix(documents: list) -> list[dict]:
+    """The fixed mix, each entry ``{"kind", "query", "cities", "years"}``; filters use common values."""
+    counts: dict[str, int] = {}
+    for document in documents:
+        if document.city:
+            counts[document.city] = counts.get(document.city, 0) + len(document.passages)
+    common = [c for c, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))] or [""]
+    mix = [{"kind": kind, "query": q, "cities": [], "years": []} for kind, queries in QUERY_MIX.items() for q in queries]
+    for query, city_rank, years in FILTERED:
+        cities = [common[min(city_rank, len(common) - 1)]] if city_rank is not None and common[0] else []
+        mix.append({"kind": "filtered", "query": query, "cities": cities, "years": list(years)})
+    return mix
+
+
+def write_documents(documents: list, path: Path) -> None:
+    """One pickle per document, so a child process can stream them."""
+    with path.open("wb") as handle:
+        for document in documents:
+            pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def read_documents(path: Path):
+    with path.open("rb") as handle:
+        while True:
+            try:
+                yield pickle.load(handle)
+            except EOFError:
+                return
+
+
+# -- the floor -------------------------------------------------------------
+
+def segmentation_floor(texts: list[str], max_chars: int = FLOOR_MAX_CHARS) -> dict:
+    """jieba alone over the passage texts: the engine's dictionary and HMM setting, one process."""
+    from indexer.text.segmentation import USE_HMM, segmenter
+
+    jieba = segmenter()
+    sample, chars = [], 0
+    for text in texts:
+        if chars >= max_chars:
+            break
+        sample.append(text)
+        chars += len(text)
+    cut = jieba.cut
+    started = time.perf_counter()
+    for text in sample:
+        for _ in cut(text, HMM=USE_HMM):
+            pass
+    seconds = time.perf_counter() - started
+    return {"characters": chars, "seconds": round(seconds, 3), "chars_per_s": round(chars / seconds)}
+
+
+# -- child processes ---------------------------------------------------------
+
+@dataclass
+class ChildResult:
+    data: dict
+    wall_s: float
+    peak_rss_mb: float
+    peak_pss_mb: float | None = None
+
+
+class _PeakMemory(threading.Thread):
+    """Samples the summed RSS (and now and then PSS) of a process and all its descendants."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.rss = 0
+        self.pss = 0
+        self._halt = threading.Event()
+
+    def run(self):
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        tick = 0
+        while not self._halt.is_set():
+            try:
+                processes = [root] + root.children(recursive=True)
+            except psutil.Error:
+                break
+            rss = pss = 0
+            for process in processes:
+                try:
+                    if tick % PSS_EVERY == 0:
+                        info = process.memory_full_info()
+                        rss += info.rss
+                        pss += getattr(info, "pss", info.rss)
+                    else:
+                        rss += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.rss = max(self.rss, rss)
+            if tick % PSS_EVERY == 0:
+                self.pss = max(self.pss, pss)
+            tick += 1
+            self._halt.wait(SAMPLE_SECONDS)
+
+    def stop(self):
+        self._halt.set()
+        self.join()
+
+
+def _child_env() -> dict:
+    from indexer.config import PROJECT_ROOT
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def run_child(args: list[str], timeout: float | None = None) -> ChildResult:
+    """Run ``python -m indexer.tools.bench …`` (or any argv); its last stdout line is JSON."""
+    command = args if args[0] == sys.executable else [sys.executable, "-m", "indexer.tools.bench", *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), text=True)
+    sampler = _PeakMemory(process.pid)
+    sampler.start()
+    try:
+        out, err = process.communicate(timeout=timeout)
+    finally:
+        sampler.stop()
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[2:4])} failed ({process.returncode}): {err.strip()[-2000:]}")
+    lines = [line for line in out.splitlines() if line.strip()]
+    data = json.loads(lines[-1]) if lines else {}
+    return ChildResult(data, wall, round(sampler.rss / 2**20, 1), round(sampler.pss / 2**20, 1) if sampler.pss else None)
+
+
+# The tasks below run inside child processes.
+
+def task_build_ours(documents_path: str, index_dir: str) -> dict:
+    """Index the synthetic documents the way ``policy-search index`` does, from documents in memory."""
+    from indexer.backends.whoosh.baselines import segment_count
+    from indexer.backends.whoosh.build import build_from_documents
+    from indexer.text.segmentation import segmenter
+
+    segmenter()  # the dictionary load is not part of build throughput (nor of the floor)
+    started = time.perf_counter()
+    summary, generation = build_from_documents(read_documents(Path(documents_path)), Path(index_dir))
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "passages": summary.passages, "characters": summary.characters,
+            "segments": segment_count(generation), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
+
+
+def _cpu_seconds() -> dict:
+    """CPU time of this process and of its finished workers (what the build cost, whatever the wall clock)."""
+    times = os.times()
+    return {"cpu_s": round(times.user + times.system, 2),
+            "workers_cpu_s": round(times.children_user + times.children_system, 2)}
+
+
+def _own_max_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
+    from indexer.api import open_engine
+
+    mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
+    engine = open_engine(index_dir)
+    for item in mix:  # warm-up: the OS page cache and lazily loaded columns, not timed
+        engine.search(item["query"], cities=item["cities"], years=item["years"], limit=10)
+    timings = []
+    for _ in range(rounds):
+        for item in mix:
+            started, cpu = time.perf_counter(), time.process_time()
+            response = engine.search(item["query"], cities=item["cities"], years=item["years"], limit=10)
+            timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
+                            "cpu_ms": (time.process_time() - cpu) * 1000,
+                            "total": response.total, "hits": len(response.hits)})
+    return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
+
+
+def task_build_baseline(documents_path: str, index_dir: str) -> dict:
+    """The naive pairing: one TEXT field with jieba's ChineseAnalyzer, Whoosh's default writer."""
+    from indexer.backends.whoosh.baselines import build_baseline, quiet_jieba, segment_count
+
+    quiet_jieba(initialize=True)
+    started = time.perf_counter()
+    passages, characters = build_baseline(read_documents(Path(documents_path)), index_dir)
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "passages": passages, "characters": characters,
+            "segments": segment_count(Path(index_dir)), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
+
+
+def task_query_baseline(index_dir: str, mix_path: str, rounds: int) -> dict:
+    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
+
+    quiet_jieba()
+    mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
+    searcher, parser = open_baseline(index_dir)
+    for item in mix:
+        baseline_search(searcher, parser, item)
+    timings = []
+    for _ in range(rounds):
+        for item in mix:
+            started, cpu = time.perf_counter(), time.process_time()
+            total, hits = baseline_search(searcher, parser, item)
+            timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
+                            "cpu_ms": (time.process_time() - cpu) * 1000, "total": total, "hits": hits})
+    return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
+
+
+def task_first_query_baseline(index_dir: str, query: str) -> dict:
+    """Cold start of the naive pairing: open the index and answer one query, facets and highlights included."""
+    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
+
+    quiet_jieba()
+    searcher, parser = open_baseline(index_dir)
+    total, _ = baseline_search(searcher, parser, {"query": query, "cities": [], "years": []})
+    return {"total": total}
+
+
+TASKS = {
+    "build-ours": task_build_ours, "build-baseline": task_build_baseline,
+    "query-ours": task_query_ours, "query-baseline": task_query_baseline,
+    "first-query-baseline": task_first_query_baseline,
+}
+
+
+# -- measuring ---------------------------------------------------------------
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency_summary(timings: list[dict]) -> dict:
+    def summary(ms: list[float]) -> dict:
+        return {"count": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+                "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(statistics.fmean(ms), 2) if ms else 0.0}
+
+    result = summary([t["ms"] for t in timings])
+    cpu = summary([t["cpu_ms"] for t in timings if "cpu_ms" in t])
+    result["cpu_p50_ms"], result["cpu_p95_ms"] = cpu["p50_ms"], cpu["p95_ms"]  # unaffected by other processes' load
+    result["by_kind"] = {kind: summary([t["ms"] for t in timings if t["kind"] == kind])
+                         for kind in dict.fromkeys(t["kind"] for t in timings)}
+    result["empty_results"] = sum(1 for t in timings if not t["total"])
+    return result
+
+
+def directory_mb(path: Path) -> float:
+    total = sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file() and not p.is_symlink())
+    return round(total / 2**20, 1)
+
+
+def cold_start(command: list[str], runs: int = COLD_RUNS) -> dict:
+    times = []
+    for _ in range(runs):
+        result = run_child(command)
+        times.append(result.wall_s)
+    return {"runs_s": [round(t, 3) for t in times], "median_s": round(statistics.median(times), 3),
+            "max_s": round(max(times), 3)}
+
+
+def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: int, rounds: int,
+                 cold_runs: int = COLD_RUNS, log=print) -> dict:
+    documents = synthesize(sources, size, seed=seed)
+    texts = [p.text for d in documents for p in d.passages]
+    characters = sum(len(t) for t in texts)
+    docs_path = workdir / f"documents-{size}.pickle"
+    write_documents(documents, docs_path)
+    mix_path = workdir / f"mix-{size}.json"
+    mix = query_mix(documents)
+    mix_path.write_text(json.dumps(mix, ensure_ascii=False), encoding="utf-8")
+    row: dict = {"passages": len(texts), "documents": len(documents), "characters": characters,
+                 "cities": len({d.city for d in documents if d.city}), "queries_per_round": len(mix), "rounds": rounds}
+    del documents
+
+    log(f"[{size}] 纯 jieba 分词基准……")
+    floor = segmentation_floor(texts)
+    del texts
+
+    log(f"[{size}] 建立索引（本引擎）……")
+    index_dir = workdir / f"ours-{size}"
+    build = run_child(["build-ours", str(docs_path), str(index_dir)])
+    generation = (index_dir / "current").resolve()
+    ours = {"build": _build_row(build, characters, floor), "index_mb": directory_mb(generation)}
+    log(f"[{size}] 查询延迟（本引擎）……")
+    query = run_child(["query-ours", str(index_dir), str(mix_path), str(rounds)])
+    ours["query"] = latency_summary(query.data["timings"])
+    ours["search_peak_rss_mb"] = query.peak_rss_mb
+    log(f"[{size}] 冷启动（本引擎）……")
+    ours["cold_start"] = cold_start([sys.executable, "-m", "indexer.cli.commands", "search", COLD_QUERY, "--json",
+                                     "--index-dir", str(index_dir)], cold_runs)
+    row["ours"] = ours
+    shutil.rmtree(index_dir, ignore_errors=True)
+
+    if baseline:
+        log(f"[{size}] 建立索引（朴素基线）……")
+        base_dir = workdir / f"baseline-{size}"
+        base_dir.mkdir()
+        build = run_child(["build-baseline", str(docs_path), str(base_dir)])
+        base = {"build": _build_row(build, characters, floor), "index_mb": directory_mb(base_dir)}
+        log(f"[{size}] 查询延迟（朴素基线）……")
+        query = run_child(["query-baseline", str(base_dir), str(mix_path), str(rounds)])
+        base["query"] = latency_summary(query.data["timings"])
+        base["search_peak_rss_mb"] = query.peak_rss_mb
+        log(f"[{size}] 冷启动（朴素基线）……")
+        base["cold_start"] = cold_start(["first-query-baseline", str(base_dir), COLD_QUERY], cold_runs)
+        row["baseline"] = base
+        shutil.rmtree(base_dir, ignore_errors=True)
+
+    # The floor again, after the builds: the better of the two is the floor (a slower one would flatter the ratio).
+    again = segmentation_floor([p.text for d in read_documents(docs_path) for p in d.passages])
+    if again["chars_per_s"] > floor["chars_per_s"]:
+        floor = again
+        for name in ("ours", "baseline"):
+            if name in row:
+                build_row = row[name]["build"]
+                build_row["ratio_to_floor"] = round(build_row["chars_per_s"] / floor["chars_per_s"], 3)
+    row["floor"] = floor
+    docs_path.unlink()
+    return row
+
+
+def _build_row(result: ChildResult, characters: int, floor: dict) -> dict:
+    seconds = result.data["seconds"]
+    rate = characters / seconds if seconds else 0.0
+    return {"seconds": seconds, "chars_per_s": round(rate), "ratio_to_floor": round(rate / floor["chars_per_s"], 3),
+            "segments": result.data.get("segments"), "peak_rss_mb": result.peak_rss_mb,
+            "peak_pss_mb": result.peak_pss_mb, "cpu_s": result.data.get("cpu_s"),
+            "workers_cpu_s": result.data.get("workers_cpu_s")}
+
+
+def machine() -> dict:
+    from importlib.metadata import version
+
+    try:
+        import psutil
+        memory_gb = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        memory_gb = None
+    return {"cpu_count": os.cpu_count(), "memory_gb": memory_gb, "python": platform.python_version(),
+            "platform": platform.platform(), "whoosh": version("whoosh-reloaded"), "jieba": version("jieba")}
+
+
+def evaluate_targets(rows: list[dict]) -> dict:
+    """Each target against the row it is defined for (100k passages, or the largest size measured)."""
+    if not rows:
+        return {}
+    row = next((r for r in rows if r["passages"] == TARGET_SIZE), max(rows, key=lambda r: r["passages"]))
+    ours = row["ours"]
+    memory = max(ours["build"]["peak_rss_mb"], ours["search_peak_rss_mb"])
+    checks = {
+        "index_ratio": (ours["build"]["ratio_to_floor"], ">=", TARGETS["index_ratio_min"]),
+        "query_p95_ms": (ours["query"]["p95_ms"], "<=", TARGETS["query_p95_ms_max"]),
+        "cold_start_s": (ours["cold_start"]["median_s"], "<=", TARGETS["cold_start_s_max"]),
+        "peak_memory_mb": (memory, "<=", TARGETS["peak_memory_mb_max"]),
+    }
+    result = {"at_passages": row["passages"]}
+    for name, (value, op, target) in checks.items():
+        met = value >= target if op == ">=" else value <= target
+        result[name] = {"value": value, "target": f"{op} {target}", "met": met}
+    return result
+
+
+# -- reporting ----------------------------------------------------------------
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [
+        f"Measured {report['finished_at']} on {m['cpu_count']} cores ({m['platform']}, Python {m['python']}, "
+        f"Whoosh {m['whoosh']}, jieba {m['jieba']}); corpus sampled from {report['corpus']['documents']} real documents "
+        f"({report['corpus']['passages']} passages); query mix of {report['sizes'][0]['queries_per_round'] if report['sizes'] else 0} "
+        f"queries × {report['rounds']} rounds after a warm-up round.",
+        "",
+    ]
+    columns = ["ours"] + (["baseline"] if any("baseline" in r for r in report["sizes"]) else [])
+    header = "| passages | | " + " | ".join(columns) + " |"
+    lines += [header, "|---|---|" + "---|" * len(columns)]
+    for row in report["sizes"]:
+        def cells(getter):
+            return " | ".join(getter(row[c]) if c in row else "—" for c in columns)
+
+        label = f"{row['passages']:,}"
+        lines.append(f"| {label} | jieba-only floor (1 process) | "
+                     + " | ".join(f"{row['floor']['chars_per_s'] / 1000:,.0f}k chars/s" for _ in columns) + " |")
+        lines.append("| | index build | " + cells(lambda c: f"{c['build']['chars_per_s'] / 1000:,.0f}k chars/s "
+                                                   f"(**{c['build']['ratio_to_floor']:.2f}×** floor, {c['build']['seconds']:.1f} s)") + " |")
+        lines.append("| | query p50 / p95 / p99 | " + cells(lambda c: f"{c['query']['p50_ms']:.1f} / **{c['query']['p95_ms']:.1f}** / "
+                                                          f"{c['query']['p99_ms']:.1f} ms") + " |")
+        lines.append("| | query CPU time p50 / p95 | " + cells(lambda c: f"{c['query']['cpu_p50_ms']:.1f} / "
+                                                              f"{c['query']['cpu_p95_ms']:.1f} ms") + " |")
+        lines.append("| | build CPU time (all processes) | " + cells(
+            lambda c: f"{(c['build']['cpu_s'] or 0) + (c['build']['workers_cpu_s'] or 0):.1f} s") + " |")
+        lines.append(f"| | cold start (median of {len(row['ours']['cold_start']['runs_s'])}) | " + cells(lambda c: f"{c['cold_start']['median_s']:.2f} s") + " |")
+        lines.append("| | index size | " + cells(lambda c: f"{c['index_mb']:,.0f} MB") + " |")
+        lines.append("| | peak memory build / search (RSS) | " + cells(
+            lambda c: f"{c['build']['peak_rss_mb']:,.0f} / {c['search_peak_rss_mb']:,.0f} MB") + " |")
+    targets = report.get("targets") or {}
+    if targets:
+        lines += ["", f"Targets (at {targets['at_passages']:,} passages):", ""]
+        for name in ("index_ratio", "query_p95_ms", "cold_start_s", "peak_memory_mb"):
+            check = targets[name]
+            lines.append(f"- {name}: {check['value']} (target {check['target']}) — {'met' if check['met'] else 'NOT met'}")
+    kinds = [r for r in report["sizes"] if r["ours"]["query"].get("by_kind")]
+    if kinds:
+        row = kinds[-1]
+        lines += ["", f"Query latency by kind at {row['passages']:,} passages (p50 / p95 ms):", "",
+                  "| kind | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+        for kind in row["ours"]["query"]["by_kind"]:
+            cells = []
+            for c in columns:
+                stats = row[c]["query"]["by_kind"].get(kind) if c in row else None
+                cells.append(f"{stats['p50_ms']:.1f} / {stats['p95_ms']:.1f}" if stats else "—")
+            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run(sizes: list[int], out: Path | None, baseline: bool = False, corpus_dirs: list[Path] | None = None,
+        seed: int = 6, rounds: int = ROUNDS, cold_runs: int = COLD_RUNS, log=print) -> dict:
+    corpus_dirs = corpus_dirs or default_sources()
+    log(f"读取语料：{', '.join(str(d) for d in corpus_dirs)}")
+    sources = load_sources(corpus_dirs)
+    if not sources:
+        raise ValueError("没有可用的语料文档")
+    report = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "machine": machine(), "seed": seed, "rounds": rounds,
+        "corpus": {"dirs": [str(d) for d in corpus_dirs], "documents": len(sources),
+                   "passages": sum(len(d.passages) for d in sources),
+                   "characters": sum(len(p.text) for d in sources for p in d.passages)},
+        "targets_defined": TARGETS, "sizes": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="policy-search-bench-") as tmp:
+        for size in sizes:
+            report["sizes"].append(measure_size(sources, size, Path(tmp), baseline, seed, rounds, cold_runs, log=log))
+    report["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    report["targets"] = evaluate_targets(report["sizes"])
+    text = markdown(report)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "latest.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (out / "latest.md").write_text(text, encoding="utf-8")
+    report["markdown"] = text
+    return report
+
+
+def parse_sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        if not part:
+            continue
+        factor = 1
+        if part.endswith("k"):
+            part, factor = part[:-1], 1000
+        elif part.endswith("m"):
+            part, factor = part[:-1], 1_000_000
+        value = int(float(part) * factor)
+        if value <= 0:
+            raise ValueError(f"规模应为正整数：{part}")
+        sizes.append(value)
+    return sizes
+
+
+def main(argv: list[str]) -> int:
+    """Child-process entry: ``python -m indexer.tools.bench TASK ARGS…`` prints one JSON line."""
+    task = TASKS[argv[0]]
+    args = [int(a) if a.isdigit() else a for a in argv[1:]]
+    print(json.dumps(task(*args), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,111 @@
+"""The array evaluation (indexer/backends/whoosh/evaluate.py) finds and scores what Whoosh's matchers do,
+and a phrase is a substring of the folded passage."""
+
+from __future__ import annotations
+
+from whoosh_support import parallel_index, seed_rows
+
+
+QUERIES = ["养老", "低保 标准", '"养老服务"', "養老服務", "残疾人 补贴", "养老 OR 殡葬", "低保 -青岛", "老", "青岛 低保",
+           '"社会救助" 低保 -农村', "社区 养老 服务", "婚姻登记"]
+
+
+def _engine_queries():
+    from indexer.query.parse import parse_query
+    from indexer.backends.whoosh.plan import compile_query
+
+    for text in QUERIES:
+        compiled = compile_query(parse_query(text))
+        yield from (value for value in vars(compiled).values() if hasattr(value, "matcher"))
+
+
+def _has(query, kind) -> bool:
+    return isinstance(query, kind) or any(_has(child, kind) for child in query.children())
+
+
+def _without_phrases(query):
+    """The query with each phrase replaced by the conjunction of its terms (what Whoosh can evaluate without
+    positions), for comparing the rest of the tree."""
+    from whoosh import query as wq
+
+    if isinstance(query, wq.Phrase):
+        return wq.And([wq.Term(query.fieldname, word) for word in query.words], boost=query.boost)
+    return query.apply(_without_phrases)
+
+
+def _check_against_whoosh(searcher, folder):
+    from whoosh import query as wq
+
+    from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
+
+    arrays = IndexArrays(searcher, folder)
+    checked = 0
+    for query in _engine_queries():
+        if _has(query, wq.Phrase):
+            # Phrases are checked on text, which Whoosh cannot do here: compare everything else.
+            loose = _without_phrases(query)
+            strict = Evaluation(arrays).matches(query).docnums()
+            assert set(strict) <= set(Evaluation(arrays).matches(loose).docnums())
+            query = loose
+        found = Evaluation(arrays).matches(query)
+        expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None, optimize=False)}
+        assert set(found.docnums().tolist()) == set(expected)
+        if not _has(query, wq.Prefix):  # Whoosh scores a one-term prefix as that term, here it is constant
+            for docnum, score in expected.items():
+                assert abs(found.scores[docnum] - score) <= 1e-9 * max(1.0, abs(score)), query
+        checked += 1
+    arrays.close()
+    assert checked > 20
+
+
+def _check_phrases_are_substrings(searcher, folder):
+    from whoosh import query as wq
+
+    from indexer.text.terms import match_form
+    from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
+
+    arrays = IndexArrays(searcher, folder)
+    reader = searcher.reader()
+    passages = {docnum: match_form(stored["passage"]) for docnum, stored in reader.iter_docs()}
+    for run in ("养老服务", "社会救助", "城市低保", "服务", "老年人", "儿童福利机构"):
+        bigrams = [run[i:i + 2] for i in range(len(run) - 1)]
+        query = wq.Phrase("grams", bigrams) if len(bigrams) > 1 else wq.Term("grams", bigrams[0])
+        found = set(Evaluation(arrays).matches(query).docnums().tolist())
+        assert found == {docnum for docnum, text in passages.items() if run in text}, run
+    arrays.close()
+
+
+def test_array_evaluation_equals_whoosh(index_dir):
+    from indexer.backends.whoosh.engine import open_engine
+    from indexer.backends.whoosh.generations import current_generation
+
+    engine = open_engine(index_dir)
+    _check_against_whoosh(engine._searcher, current_generation(index_dir))
+    _check_phrases_are_substrings(engine._searcher, current_generation(index_dir))
+    engine.close()
+
+
+def test_array_evaluation_with_segments_deletions_and_merges(corpus_dir, tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh import scoring
+
+    from indexer.backends.whoosh import writer as parallel
+
+    rows = seed_rows(corpus_dir) * 2
+    writer = parallel.open_writer(parallel_index(rows, tmp_path))
+    writer.delete_by_term("doc_id", rows[0]["doc_id"])
+    writer.commit(merge=False)
+    searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
+    assert searcher.reader().has_deletions() and len(searcher.subsearchers) >= 2
+    _check_against_whoosh(searcher, tmp_path)
+    _check_phrases_are_substrings(searcher, tmp_path)
+    searcher.close()
+    # Merging the segments (an update's commit) carries the text tables over, deletions dropped.
+    writer = parallel.open_writer(whoosh_index.open_dir(str(tmp_path)))
+    writer.add_document(**rows[1])
+    writer.commit(optimize=True)
+    searcher = whoosh_index.open_dir(str(tmp_path)).searcher(weighting=scoring.BM25F())
+    assert len(searcher.subsearchers or [searcher]) == 1 and not searcher.reader().has_deletions()
+    _check_against_whoosh(searcher, tmp_path)
+    _check_phrases_are_substrings(searcher, tmp_path)
+    searcher.close()

@@ -1,0 +1,41 @@
+"""jieba behind one module: FastCut cuts as jieba does, and the dictionary cache gives jieba's own dictionary."""
+
+from __future__ import annotations
+
+from whoosh_support import seed_rows
+
+
+def test_fast_cut_segments_exactly_like_jieba(corpus_dir):
+    from indexer.text.segmentation import segmenter
+    from indexer.text.segmentation import FastCut
+    from indexer.text.script import to_simplified
+
+    jieba = segmenter()
+    texts = [row["content"] for row in seed_rows(corpus_dir)]
+    texts += [to_simplified(t) for t in texts] + ["ABC def 12 3x C++ a.b_c%d -- \r\n\t 繁體字 ℃ e-mail 2025年 养老服务"]
+    cut = FastCut(jieba)
+    assert all(list(cut(t)) == list(jieba.cut(t, HMM=False)) for t in texts)
+
+
+def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
+    import jieba
+
+    from indexer.text import segmentation as analysis
+    from indexer.text import jieba_cache
+
+    def fresh():
+        tokenizer = jieba.Tokenizer()
+        tokenizer.tmp_dir = str(tmp_path)
+        return tokenizer
+
+    reference = fresh()
+    reference.initialize()
+    reference.load_userdict(str(analysis.USER_DICTIONARY))
+    assert not jieba_cache.load(fresh(), analysis.USER_DICTIONARY)
+    jieba_cache.save(reference, analysis.USER_DICTIONARY, jieba_cache.user_words(analysis.USER_DICTIONARY))
+    cached = fresh()
+    assert jieba_cache.load(cached, analysis.USER_DICTIONARY)
+    assert cached.FREQ == reference.FREQ and cached.total == reference.total
+    assert cached.user_word_tag_tab == reference.user_word_tag_tab
+    text = "青島市民政局推進養老服務和最低生活保障，城乡低保标准提高"
+    assert list(cached.cut(text, HMM=False)) == list(reference.cut(text, HMM=False))
