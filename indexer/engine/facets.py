@@ -92,3 +92,17 @@ def cross_counts(rows: FacetColumn, columns: FacetColumn, mask: np.ndarray) -> d
     cells = rows.codes[mask].astype(np.int64) * width + columns.codes[mask]
     tally = np.bincount(cells, minlength=len(rows.values) * width)
     return {(rows.values[cell // width], columns.values[cell % width]): int(tally[cell]) for cell in np.flatnonzero(tally)}
+
+
+def decade_buckets(year_buckets: list[dict]) -> list[dict]:
+    """The year facet's counts summed by decade (1990 for 1990–1999), newest first: a compact year facet.
+
+    A decade is ``selected`` when every year of it with matches is selected.
+    """
+    decades: dict[int, dict] = {}
+    for bucket in year_buckets:
+        decade = decades.setdefault(bucket["value"] // 10 * 10, {"count": 0, "selected": True})
+        decade["count"] += bucket["count"]
+        decade["selected"] = decade["selected"] and bucket["selected"]
+    return [{"value": value, "count": d["count"], "selected": d["selected"]}
+            for value, d in sorted(decades.items(), reverse=True)]

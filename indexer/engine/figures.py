@@ -128,54 +128,25 @@ def near(figures: list[Figure], text: str, needles: list[str], reach: int) -> li
 
 
 def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | None:
-    groups = match.groupdict()
-    unit, magnitude = groups["unit"] or "", groups["magnitude"] or groups["low_magnitude"] or ""
-    if groups["percent_of"]:
-        unit = unit or "%"
-    round_before = _ROUND_BEFORE.search(text[:match.start()])
-    if (round_before and not groups["low_magnitude"] and not groups["high"] and not groups["magnitude"]
-            and _ROUND_COUNT.match(groups["low"])):
-        groups = {**groups, "low": "一" + groups["low"]}  # 上千万 → 一千万, 10,000,000 at least
-        magnitude = groups["low"][-1]
-    elif not unit and not groups["low"][0].isdigit() and groups["low"][0] not in "一二两三四五六七八九":
-        return None  # 千万 (by all means), 万 alone: words, not counts
-    if not unit and not (magnitude in ("万", "亿", "万亿") and not groups["per"]):
+    """The figure a number match states, or None when it is no measured figure (a year, an ordinal, a word)."""
+    read = _reading(text, match)
+    if read is None:
         return None
-    if unit in ("岁", "周岁") and _AGE_OF_GROUP.match(text[match.end():]) and not text.startswith("左右", match.end()):
-        return None
-    if _single_chinese_digit(groups["low"]) and not magnitude:
-        return None  # 三项制度, 两个确保: a way of speaking, not a measured figure
-    low = _number(groups["low"], groups["low_magnitude"] or groups["magnitude"])
-    high = _number(groups["high"], groups["magnitude"]) if groups["high"] else None
-    if low is None or (groups["high"] and high is None):
-        return None
-    if groups["dash"] in ("至", "到") and not groups["magnitude"] and not unit:
-        return None
+    groups, unit, low, high, round_before = read
     clause_start, clause_end = _bounds(text, match.start(), CLAUSE_ENDS)
     in_clause = previous is not None and previous.end > clause_start
     before = text[previous.end if in_clause else clause_start:match.start()]
-    enumerated = in_clause and _ENUMERATION_GAP.match(_AFTER_QUALIFIER.sub("", before).strip()) is not None
     rate_match = list(_RATE.finditer(before))
     written_rate = rate_match[-1].group() if rate_match else ""
-    rate = _joined_rate(_AVERAGE_RATE.get(written_rate, written_rate), _PER_RATE.get(groups["per"] or "", ""))
-    change = bool(_CHANGE.search(_RATE.sub("", before)))
-    if enumerated:
-        rate, change = rate or previous.rate, change or previous.change
-    elif in_clause and not rate and previous.unit == unit:
-        rate = previous.rate  # 从每人每月2295元提高到2375元: the clause's rate holds for the same unit
-    if unit in _RATELESS_UNITS:
-        rate = ""
+    rate, change = _rate_and_change(before, written_rate, groups, unit, previous if in_clause else None)
     qualifier = _BEFORE_QUALIFIER.search(before) or (round_before if groups["low"] != match.group("low") else None)
     after = _AFTER_QUALIFIER.match(text[match.end():])
     approx = "".join(filter(None, [qualifier.group() if qualifier else "", groups["approx"], groups["approx_after"],
                                    after.group() if after else ""]))
     start, end = match.start(), match.end()
-    shown_start = start - len(rate_match[-1].group()) if rate_match and before.endswith(rate_match[-1].group()) else start
+    shown_start = start - len(written_rate) if written_rate and before.endswith(written_rate) else start
     shown_start -= len(qualifier.group()) if qualifier else 0
-    measure = _measure(before, rate_match[-1].group() if rate_match else "")
-    if not measure and previous is not None and \
-            _bounds(text, previous.start, _SENTENCE_ENDS) == _bounds(text, start, _SENTENCE_ENDS):
-        measure = previous.measure or measure
+    measure = _measure(before, written_rate) or _sentence_measure(text, start, previous)
     shown_end = end + (len(after.group()) if after else 0)
     return Figure(
         text=text[shown_start:shown_end], start=start, end=end,
@@ -183,6 +154,77 @@ def _figure(text: str, match: re.Match, previous: Figure | None) -> Figure | Non
         phrase=text[clause_start:clause_end].strip(), measure=measure,
         shown_start=shown_start, shown_end=shown_end, phrase_start=clause_start, phrase_end=clause_end,
     )
+
+
+def _reading(text: str, match: re.Match) -> tuple[dict, str, float, float | None, re.Match | None] | None:
+    """(groups, unit, value, upper value, a round-number lead-in) of a number that is a figure; None otherwise."""
+    groups = match.groupdict()
+    unit = groups["unit"] or ("%" if groups["percent_of"] else "")
+    round_before = _ROUND_BEFORE.search(text[:match.start()])
+    if round_before and _is_round_count(groups):
+        groups = {**groups, "low": "一" + groups["low"]}  # 上千万 → 一千万, 10,000,000 at least
+        magnitude = groups["low"][-1]
+    elif not unit and not groups["low"][0].isdigit() and groups["low"][0] not in "一二两三四五六七八九":
+        return None  # 千万 (by all means), 万 alone: words, not counts
+    else:
+        magnitude = groups["magnitude"] or groups["low_magnitude"] or ""
+    if _not_a_count(text, match, groups, unit, magnitude):
+        return None
+    values = _values(groups)
+    if values is None or _is_span_of_words(groups, unit):
+        return None
+    return groups, unit, values[0], values[1], round_before
+
+
+def _values(groups: dict) -> tuple[float, float | None] | None:
+    """The number (and a range's upper end) as values; None when cn2an reads no number."""
+    low = _number(groups["low"], groups["low_magnitude"] or groups["magnitude"])
+    high = _number(groups["high"], groups["magnitude"]) if groups["high"] else None
+    if low is None or (groups["high"] and high is None):
+        return None
+    return low, high
+
+
+def _is_round_count(groups: dict) -> bool:
+    """千万 after 上 (上千万): a round count, not the idiom."""
+    return (not groups["low_magnitude"] and not groups["high"] and not groups["magnitude"]
+            and _ROUND_COUNT.match(groups["low"]) is not None)
+
+
+def _is_span_of_words(groups: dict, unit: str) -> bool:
+    """一至三 without a unit or magnitude: a span of ordinals, not of amounts."""
+    return groups["dash"] in ("至", "到") and not groups["magnitude"] and not unit
+
+
+def _not_a_count(text: str, match: re.Match, groups: dict, unit: str, magnitude: str) -> bool:
+    """A number without a unit or a large magnitude, an age naming a group, 三项制度: no figure."""
+    if not unit and not (magnitude in ("万", "亿", "万亿") and not groups["per"]):
+        return True
+    if unit in ("岁", "周岁") and _AGE_OF_GROUP.match(text[match.end():]) and not text.startswith("左右", match.end()):
+        return True
+    return _single_chinese_digit(groups["low"]) and not magnitude  # 三项制度, 两个确保: a way of speaking
+
+
+def _rate_and_change(before: str, written_rate: str, groups: dict, unit: str,
+                     previous: Figure | None) -> tuple[str, bool]:
+    """The figure's rate (每人每月 …) and whether it is a change (提高40%); ``previous``: the figure before it
+    in the same clause, whose rate and change an enumeration (、) or the same unit carries on."""
+    rate = _joined_rate(_AVERAGE_RATE.get(written_rate, written_rate), _PER_RATE.get(groups["per"] or "", ""))
+    change = bool(_CHANGE.search(_RATE.sub("", before)))
+    if previous is not None and _ENUMERATION_GAP.match(_AFTER_QUALIFIER.sub("", before).strip()) is not None:
+        rate, change = rate or previous.rate, change or previous.change
+    elif previous is not None and not rate and previous.unit == unit:
+        rate = previous.rate  # 从每人每月2295元提高到2375元: the clause's rate holds for the same unit
+    if unit in _RATELESS_UNITS:
+        rate = ""
+    return rate, change
+
+
+def _sentence_measure(text: str, start: int, previous: Figure | None) -> str:
+    """The measure of the previous figure when it stands in the same sentence (its name is not repeated)."""
+    if previous is not None and _bounds(text, previous.start, _SENTENCE_ENDS) == _bounds(text, start, _SENTENCE_ENDS):
+        return previous.measure or ""
+    return ""
 
 
 def _joined_rate(written_before: str, written_after: str) -> str:

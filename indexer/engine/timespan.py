@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from indexer.engine.facets import FacetColumn
-from indexer.ingest.metadata import MAX_YEAR, MIN_YEAR
+from indexer.ingest.front_matter import MAX_YEAR, MIN_YEAR
 from indexer.query.parse import QueryError
 
 UNDATED = -1  # sort key of a passage without a year: after every dated one

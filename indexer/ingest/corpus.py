@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.documents import Document, Passage
-from indexer.ingest.metadata import (FIELDS, FRONT_MATTER_DELIMITERS, MANIFEST_NAME, MAX_FRONT_MATTER_LINES, Inference,
-                              checked_values, parse_front_matter, resolve_layers)
+from indexer.ingest.front_matter import FRONT_MATTER_DELIMITERS, MAX_FRONT_MATTER_LINES, checked_values, parse_front_matter
+from indexer.ingest.metadata import FIELDS, MANIFEST_NAME, Inference, resolve_layers
 from indexer.names import display_name, display_path
 from indexer.ingest.passages import iter_passages
 from indexer.ingest.readers import (Source, UnreadableFile, check_file, detect_encoding, file_format, open_source,

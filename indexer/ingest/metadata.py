@@ -11,21 +11,16 @@ document type and script from the head, the city from the first
 
 from __future__ import annotations
 
-import datetime
 import re
-import tomllib
-from collections import Counter
-from dataclasses import dataclass
-from functools import lru_cache
 
 from indexer.ingest.cleaning import is_chrome
-from indexer.config import DICTIONARY_DIR
+from indexer.ingest.front_matter import _FULL_DATE, _FULL_WIDTH_DIGITS, _iso
+from indexer.ingest.front_matter import is_url  # noqa: F401 (indexer/ingest/readers.py reads it here)
+from indexer.ingest.places import infer_city, place_values, province_of
 from indexer.text.script import to_simplified
 
 MANIFEST_NAME = "manifest.toml"
 
-_FULL_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _LABELLED_DATE = re.compile(r"(?:成文日期|发布日期|发文日期|印发日期|日期|^\s*(?:发布|发表)?时间)[:：]\s*(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})",
                             re.MULTILINE)
 # A date standing alone on its line (a signature), or a page's dateline: the date, a time, a paper's name.
@@ -59,58 +54,6 @@ _DOCUMENT_TITLE = re.compile(r"(?:方案|意见|通知|办法|规划|规定|细�
 INFERENCE_BLOCK_CHARS = 64_000
 
 
-@dataclass(frozen=True)
-class Place:
-    city: str
-    province: str
-    names: tuple[str, ...]
-
-
-@lru_cache(maxsize=1)
-def places() -> tuple[Place, ...]:
-    """Prefecture-level cities with their full names and county-level districts."""
-    path = DICTIONARY_DIR / "places.tsv"
-    if not path.exists():
-        return ()
-    found = []
-    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
-        parts = line.split("\t")
-        if len(parts) < 3 or not parts[0]:
-            continue
-        districts = [d for d in (parts[3].split(",") if len(parts) > 3 else []) if len(d) >= 3]
-        names = tuple(dict.fromkeys([parts[2], *districts]))
-        found.append(Place(city=parts[0], province=parts[1], names=names))
-    return tuple(found)
-
-
-def infer_city(title: str, text: str) -> tuple[str, str]:
-    """The city a document is about: mentions in the title count most, then in the text.
-
-    Full names (青岛市) and districts (崂山区) always count; a bare short name
-    (青岛) counts only once the full name or the title vouches for it, since
-    many short names (东方, 中山, 朝阳) are ordinary words too.
-    """
-    title, text = to_simplified(title), to_simplified(text)
-    scores: Counter[str] = Counter()
-    provinces: dict[str, str] = {}
-    # Only names whose first two characters occur are counted (most of the 3,000 never do).
-    bigrams = {text[i:i + 2] for i in range(len(text) - 1)}
-    for place in places():
-        count = sum(text.count(name) for name in place.names if name[:2] in bigrams)
-        in_title = place.city in title
-        if count or in_title:
-            count += len(re.findall(re.escape(place.city) + r"(?![省区县市])", text))
-        if in_title:
-            count += 10
-        if count:
-            scores[place.city] = count
-            provinces[place.city] = place.province
-    if not scores:
-        return "", ""
-    city, count = scores.most_common(1)[0]
-    return (city, provinces[city]) if count >= 3 else ("", "")
-
-
 def infer_doc_type(title: str, text: str) -> str:
     simplified = to_simplified(title)
     if _POLICY_TITLE.search(simplified):
@@ -129,31 +72,10 @@ def infer_title(text: str, fallback: str) -> str:
     lines (来源：…), dates, numbered headings and sentences are passed over.
     """
     plain = ""
-    seen = body_lines = 0
-    after_breadcrumb = False
-    skipped: set[str] = set()
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        if _BREADCRUMB.match(line):
-            after_breadcrumb = True
-            continue
-        if is_chrome(line):
-            continue
-        seen += 1
-        if seen > TITLE_LINES:
-            break
-        heading = _HEADING.match(line)
-        if heading:
-            title = heading.group(2).replace("**", "").strip()
-            if len(heading.group(1)) <= 2 and title and not is_chrome(title):
-                return title
-            line = title
-        if after_breadcrumb or line in skipped:
-            skipped.add(line)
-            after_breadcrumb = False
-            continue
+    body_lines = 0
+    for seen, line, is_heading in _head_lines(text):
+        if is_heading:
+            return line
         if body_lines and seen - body_lines > LINES_AFTER_BODY:
             break
         if _BODY_START.search(line) or len(line) > 80:
@@ -164,6 +86,35 @@ def infer_title(text: str, fallback: str) -> str:
         if not plain and _plausible_title(line) and (not body_lines or _DOCUMENT_TITLE.search(to_simplified(line))):
             plain = line
     return plain or fallback
+
+
+def _head_lines(text: str):
+    """The first ``TITLE_LINES`` lines that are not page chrome, as (ordinal, line, is a level-1/2 heading);
+    a breadcrumb's items (the line after it, and that line again) are passed over."""
+    seen = 0
+    after_breadcrumb = False
+    skipped: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or is_chrome(line) and not _BREADCRUMB.match(line):
+            continue
+        if _BREADCRUMB.match(line):
+            after_breadcrumb = True
+            continue
+        seen += 1
+        if seen > TITLE_LINES:
+            return
+        heading = _HEADING.match(line)
+        if heading:
+            line = heading.group(2).replace("**", "").strip()
+            if len(heading.group(1)) <= 2 and line and not is_chrome(line):
+                yield seen, line, True
+                return
+        if after_breadcrumb or line in skipped:
+            skipped.add(line)
+            after_breadcrumb = False
+            continue
+        yield seen, line, False
 
 
 def _plausible_title(line: str) -> bool:
@@ -273,129 +224,6 @@ def _is_estimate(basis) -> bool:
     return bool(basis) and bool(_ESTIMATED.search(str(basis[1])))
 
 
-def province_of(city: str) -> str:
-    """The canonical name of the province a city (or one of its districts) belongs to, else ""."""
-    for place in places():
-        if place.city == city or city in place.names:
-            return canonical_province(place.province)
-    return ""
-
-
-# -- places as a hierarchy -----------------------------------------------------
-
-NATIONAL = "全国"
-LEVELS = (NATIONAL, "省级", "市级", "县级")
-# ``region_level`` as a manifest or front matter writes it → the level shown.
-_LEVEL_NAMES = {
-    "national": NATIONAL, "country": NATIONAL, "全国": NATIONAL, "国家": NATIONAL, "中央": NATIONAL,
-    "provincial": "省级", "province": "省级", "省级": "省级", "省": "省级",
-    "municipal": "市级", "city": "市级", "prefecture": "市级", "prefectural": "市级", "市级": "市级", "地市": "市级",
-    "county": "县级", "district": "县级", "county-level": "县级", "县级": "县级", "区县": "县级",
-}
-# Provincial-level units whose full name is not the short name + 省.
-_PROVINCE_FULL_NAMES = {
-    "北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市",
-    "内蒙古": "内蒙古自治区", "广西": "广西壮族自治区", "西藏": "西藏自治区", "宁夏": "宁夏回族自治区",
-    "新疆": "新疆维吾尔自治区", "香港": "香港特别行政区", "澳门": "澳门特别行政区",
-}
-# Cities that are provinces themselves (直辖市, 特别行政区): a document of theirs speaks at the provincial level.
-PROVINCIAL_CITIES = ("北京", "天津", "上海", "重庆", "香港", "澳门")
-# A document that speaks for the whole country, by its title or issuing office.
-_NATIONAL_ISSUER = re.compile(r"^(?:\d{4}年)?(?:中华人民共和国|中国)?(?:国务院|民政部|财政部|国家发展和改革委员会|中共中央|全国人民代表大会|全国人大)")
-
-
-@lru_cache(maxsize=1)
-def _province_names() -> dict[str, str]:
-    """Every way of writing a province that the engine knows (short, full) → its full name."""
-    names: dict[str, str] = {}
-    for short in sorted({place.province for place in places()} | {"台湾"}):
-        full = _PROVINCE_FULL_NAMES.get(short, short + "省")
-        names[short] = names[full] = full
-    return names
-
-
-def canonical_province(name: str) -> str:
-    """One name per province: 山东 = 山东省 = 山東省 → 山东省; 全国 stays; an unknown name is kept as written."""
-    name = to_simplified(str(name or "").strip())
-    if not name or name == NATIONAL:
-        return name
-    known = _province_names()
-    if name in known:
-        return known[name]
-    for suffix in ("省", "市", "壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区"):
-        if name.endswith(suffix) and name[:-len(suffix)] in known:
-            return known[name[:-len(suffix)]]
-    return name
-
-
-def canonical_city(name: str) -> str:
-    """One name per city, the short one as the dictionary lists it: 青島 = 青岛市 = 青岛 → 青岛."""
-    name = to_simplified(str(name or "").strip())
-    if not name:
-        return name
-    for place in places():
-        if name in (place.city, place.names[0] if place.names else place.city):
-            return place.city
-    return name
-
-
-def canonical_level(value) -> str:
-    """A ``region_level`` (national, provincial, 市级…) as one of :data:`LEVELS`; "" when not one of them."""
-    return _LEVEL_NAMES.get(to_simplified(str(value or "").strip()).lower(), "")
-
-
-def place_values(values: dict, provenance: dict, layers: list[tuple[str, dict]]) -> None:
-    """Canonical ``city``, ``province``, ``county`` and the document's ``level`` (全国/省级/市级/县级), in place.
-
-    A district or county implies its city (崂山区 → 青岛), a city its province; a municipality (北京, 上海…)
-    is a province. A county not given is the one of the city's districts the title names. The level is
-    the curated ``region_level`` when given, else the narrowest place known; a document naming no place is
-    national when its title or issuing office is a national one (国务院, 民政部…), else its level stays
-    unknown ("").
-    """
-    city = canonical_city(values.get("city", ""))
-    province = canonical_province(values.get("province", ""))
-    county = to_simplified(next((_text_value(curated["county"]) or "" for _, curated in layers
-                                 if curated.get("county")), "").strip())
-    provenance["county"] = next((source for source, curated in layers if curated.get("county")), "missing")
-    if county and not city:
-        city = next((place.city for place in places() if county in place.names[1:]), "")
-        if city:
-            provenance["city"] = "inferred"
-    curated_level = next((canonical_level(curated.get("region_level")) for _, curated in layers
-                          if canonical_level(curated.get("region_level"))), "")
-    if city and not county and curated_level in ("", "县级"):
-        title = to_simplified(str(values.get("title") or ""))
-        county = next((district for place in places() if place.city == city
-                       for district in place.names[1:] if district in title), "")
-        if county:
-            provenance["county"] = "inferred"
-    if city in PROVINCIAL_CITIES:
-        province = province or canonical_province(city)
-        city = ""
-    if city and not province:
-        province = province_of(city)
-        if province:
-            provenance["province"] = "inferred"
-    values["city"], values["province"], values["county"] = city, province, county
-    if curated_level:
-        level, provenance["level"] = curated_level, next(
-            source for source, curated in layers if canonical_level(curated.get("region_level")))
-    else:
-        national = not (county or city or province) and any(
-            _NATIONAL_ISSUER.match(to_simplified(str(values.get(name) or "").strip())) for name in ("source", "title"))
-        level = ("县级" if county else "市级" if city else "省级" if province else NATIONAL if national else "")
-        provenance["level"] = "inferred" if level else "missing"
-    values["level"] = level
-    if level == NATIONAL:
-        values["city"] = values["province"] = values["county"] = ""
-
-
-def facet_province(level: str, province: str) -> str:
-    """The value a document has in the ``province`` facet: its province, or 全国 for a national document."""
-    return NATIONAL if level == NATIONAL else province or ""
-
-
 class Inference:
     """What inference needs from a text, collected while the text streams past in bounded memory."""
 
@@ -462,171 +290,3 @@ class Inference:
         """
         self._flush()
         return self._labelled or self._delivery or self._date_line
-
-
-# -- front matter --------------------------------------------------------------
-
-FRONT_MATTER_DELIMITERS = ("---", "+++")
-MAX_FRONT_MATTER_LINES = 60
-_FRONT_MATTER_KEYS = {
-    "title": "title", "标题": "title", "题目": "title",
-    "city": "city", "城市": "city", "地市": "city",
-    "province": "province", "省份": "province", "省": "province",
-    "county": "county", "区县": "county", "县区": "county", "district": "county",
-    "region_level": "region_level", "level": "region_level", "级别": "region_level", "层级": "region_level",
-    "date": "date", "日期": "date", "成文日期": "date", "发布日期": "date",
-    "year": "year", "年份": "year", "年度": "year",
-    "source": "source", "来源": "source", "发布机关": "source", "发文机关": "source",
-    "authors": "authors", "author": "authors", "作者": "authors",
-    "doc_type": "doc_type", "type": "doc_type", "类型": "doc_type", "文档类型": "doc_type",
-    "script": "script",
-    "url": "url", "链接": "url", "网址": "url", "原文链接": "url", "source_url": "url",
-    "accessed": "accessed", "access_date": "accessed", "引用日期": "accessed", "访问日期": "accessed",
-    "date_basis": "date_basis", "日期依据": "date_basis",
-}
-
-
-def parse_front_matter(delimiter: str, lines: list[str]) -> dict:
-    """A front-matter block's fields, as written: ``---`` YAML-style ``key: value`` lines, or ``+++`` TOML.
-
-    Keys may be English or Chinese (标题, 城市, 日期, 来源, 类型…); unknown
-    keys are ignored. Values are checked by :func:`checked_values`, as a manifest's are.
-    """
-    raw: dict = {}
-    if delimiter == "+++":
-        try:
-            raw = tomllib.loads("\n".join(lines))
-        except tomllib.TOMLDecodeError:
-            raw = {}
-    else:
-        for line in lines:
-            key, sep, value = line.partition(":")
-            if not sep:
-                key, sep, value = line.partition("：")
-            if sep and key.strip() and not key.startswith((" ", "\t", "#")):
-                raw[key.strip()] = _yaml_scalar(value.strip())
-    fields: dict = {}
-    for key, value in raw.items():
-        name = _FRONT_MATTER_KEYS.get(str(key).strip().lower())
-        if name is not None and value not in (None, "", []):
-            fields[name] = value
-    return fields
-
-
-_TEXT_FIELDS = ("title", "city", "province", "county", "source", "doc_type", "script", "region_level", "date_basis")
-# Other names a manifest may use for a field.
-_MANIFEST_ALIASES = {"access_date": "accessed", "引用日期": "accessed", "访问日期": "accessed", "链接": "url",
-                     "source_url": "url"}
-_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
-_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
-_YEAR = re.compile(r"^(\d{4})(?:\s*年度?)?$")
-_DATE_START = re.compile(r"^(\d{4})(?!\d)")
-MIN_YEAR, MAX_YEAR = 1900, 2100
-
-
-def checked_values(raw: dict, where: str) -> tuple[dict, list[str]]:
-    """A manifest entry's or front-matter block's known fields in the types the engine uses, and notices.
-
-    Hand-written values come in every shape (``date: 待定``, an unquoted TOML
-    date, ``year = "二〇二五"``, ``title = 12345``); each is made into what its
-    field means, or left out and named in a notice, so one value never stops a build.
-    """
-    values: dict = {}
-    notices: list[str] = []
-    for name, value in raw.items():
-        name = _MANIFEST_ALIASES.get(name, name)
-        if name in _TEXT_FIELDS:
-            checked = _text_value(value)
-        elif name in ("date", "accessed"):
-            checked = _date_value(value)
-        elif name == "url":
-            checked = _url_value(value)
-        elif name == "year":
-            checked = _year_value(value)
-        elif name == "authors":
-            checked = _authors_value(value)
-        else:
-            continue
-        if checked is None:
-            notices.append(f"{where}中的 {name} 值「{_shown_value(value)}」无法识别，已忽略")
-        else:
-            values[name] = checked
-    return values, notices
-
-
-def _text_value(value) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    return _CONTROL_OR_SPACE.sub(" ", str(value)).strip()  # a value is one line wherever it is shown
-
-
-def _date_value(value) -> str | None:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        value = value.isoformat()
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    text = normalise_date(str(value).translate(_CHINESE_DIGITS))
-    start = _DATE_START.match(text)
-    if not text:
-        return ""
-    return text if start and MIN_YEAR <= int(start.group(1)) <= MAX_YEAR else None
-
-
-def _url_value(value) -> str | None:
-    """An absolute http(s) address, as written (an empty value is no address)."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    return value if not value or is_url(value) else None
-
-
-def is_url(value: str) -> bool:
-    """An absolute http(s) address without spaces."""
-    return bool(_URL.match(value))
-
-
-def _year_value(value) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        return None
-    match = _YEAR.match(str(value).strip().translate(_CHINESE_DIGITS))
-    year = int(match.group(1)) if match else None
-    return year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None
-
-
-def _authors_value(value) -> list[str] | None:
-    items = re.split(r"[,，、;；]+", value) if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        return None
-    return [author for author in (_text_value(item) for item in items) if author]
-
-
-def _shown_value(value) -> str:
-    text = _CONTROL_OR_SPACE.sub(" ", str(value))
-    return text if len(text) <= 30 else text[:30] + "…"
-
-
-def _yaml_scalar(value: str):
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    if value.startswith("[") and value.endswith("]"):
-        return [_yaml_scalar(item.strip()) for item in value[1:-1].split(",") if item.strip()]
-    return value
-
-
-def normalise_date(value: str) -> str:
-    """2025-05-28, 2025/5/28, 2025.5.28 or 2025年5月28日 → 2025-05-28; a year-month or year stays as given."""
-    value = value.strip()
-    for pattern in (_FULL_DATE, _ISO_DATE):
-        match = pattern.search(value)
-        if match:
-            return _iso(match) or value
-    return value
-
-
-def _iso(match: re.Match) -> str:
-    year, month, day = (int(g) for g in match.groups())
-    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return ""
-    return f"{year:04d}-{month:02d}-{day:02d}"

@@ -46,42 +46,69 @@ def iter_passages(lines: Iterable[str], title: str) -> Iterator[Passage]:
     """
     tracker = SectionTracker()
     order = 0
-    seen: set[bytes] = set()
-    near = RecentNearDuplicates()
-    marked_headings = False  # the text marks its headings with #: an unmarked short line is no heading
-    previous_body = False
+    repeats = _Repeats()
+    captions = _Captions()
     for line, following in _with_next(classified(iter_clean_lines(lines))):
         if is_responsible_line(line.text):
             continue  # joined to the paragraph before it (below), or nothing to join
-        if line.heading is not None and line.body is None and line.text.lstrip().startswith("#"):
-            marked_headings = True
-        elif (marked_headings and previous_body and line.heading is not None and line.body is None
-              and line.heading.rank == SHORT_LINE_RANK and not line.text.startswith("**")
-              and following is not None and following.heading is None):
-            continue  # a photo caption between two paragraphs
-        previous_body = line.heading is None
-        if line.heading is not None:
-            if is_title_line(line.heading.text, title):
-                tracker.leave_all()
-                continue
-            tracker.enter(line.heading)
-        else:
-            tracker.body()
-        if line.body is None:
+        if captions.is_caption(line, following) or not _enter(tracker, line, title) or line.body is None:
             continue
         body = strip_markdown(line.body)
-        key = comparable(body)
-        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # stable across processes
-        if not key or digest in seen or (line.heading is None and is_title_line(body, title)):
-            continue
-        seen.add(digest)
-        if len(key) >= MIN_CHARS and near.seen(key):
+        if repeats.seen(body, lambda: line.heading is None and is_title_line(body, title)):
             continue
         if following is not None and is_responsible_line(following.text):
             body = f"{body}{following.text.strip()}"
         for piece in split_long(body):
             yield Passage(text=piece, order=order, section=tracker.path)
             order += 1
+
+
+class _Captions:
+    """Photo captions: in a text that marks its headings with #, an unmarked short line between two paragraphs."""
+
+    def __init__(self):
+        self.marked_headings = False
+        self.previous_body = False
+
+    def is_caption(self, line: Line, following: Line | None) -> bool:
+        if line.heading is not None and line.body is None and line.text.lstrip().startswith("#"):
+            self.marked_headings = True
+        elif (self.marked_headings and self.previous_body and line.heading is not None and line.body is None
+              and line.heading.rank == SHORT_LINE_RANK and not line.text.startswith("**")
+              and following is not None and following.heading is None):
+            return True
+        self.previous_body = line.heading is None
+        return False
+
+
+def _enter(tracker: SectionTracker, line: Line, title: str) -> bool:
+    """Follow the section path to ``line``; False for the document's title, which closes every section."""
+    if line.heading is None:
+        tracker.body()
+    elif is_title_line(line.heading.text, title):
+        tracker.leave_all()
+        return False
+    else:
+        tracker.enter(line.heading)
+    return True
+
+
+class _Repeats:
+    """Paragraphs already given: exact repeats by a hash of the comparable form, near repeats (a character
+    dropped, 、 for ，) by a bounded shingle sketch — a few integers per paragraph, not its text."""
+
+    def __init__(self):
+        self._hashes: set[bytes] = set()
+        self._near = RecentNearDuplicates()
+
+    def seen(self, body: str, is_title) -> bool:
+        """True for an empty, repeated or near-repeated paragraph, or the title (``is_title()``, asked last)."""
+        key = comparable(body)
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # stable across processes
+        if not key or digest in self._hashes or is_title():
+            return True
+        self._hashes.add(digest)
+        return len(key) >= MIN_CHARS and self._near.seen(key)
 
 
 def is_responsible_line(line: str) -> bool:

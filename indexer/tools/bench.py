@@ -26,13 +26,13 @@ defaults (one TEXT field, ``QueryParser``, default highlighter, ``groupedby``
 facets) — is measured beside it on the same passages.
 
 The module keeps its top-level imports to the standard library: it is also the
-entry point of its child processes (``python -m indexer.tools.bench TASK …``).
+parent of its child processes (``python -m indexer.tools.bench_tasks TASK …``, :mod:`.bench_tasks`);
+the report is :mod:`.bench_report`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import pickle
 import platform
@@ -46,6 +46,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from indexer.tools.bench_report import TARGETS, evaluate_targets, latency_summary, markdown
+from indexer.tools.bench_tasks import read_documents
 
 DEFAULT_SIZES = (10_000, 100_000)
 MILLION = 1_000_000
@@ -73,13 +76,6 @@ FILTERED = [  # (query, city rank or None, years)
 ]
 COLD_QUERY = "养老服务"
 
-TARGETS = {
-    "index_ratio_min": 1.0,      # build chars/s ÷ jieba-only chars/s
-    "query_p95_ms_max": 25.0,    # at 100k passages, facets and highlights included
-    "cold_start_s_max": 1.5,
-    "peak_memory_mb_max": 1024,  # at 100k passages
-}
-TARGET_SIZE = 100_000
 
 
 # -- the corpus ------------------------------------------------------------
@@ -103,7 +99,7 @@ def load_sources(corpus_dirs: list[Path]) -> list:
 
 
 def city_weights() -> tuple[list[str], list[float]]:
-    from indexer.ingest.metadata import places
+    from indexer.ingest.places import places
 
     cities = [(place.city, max(1, len(place.names) - 1)) for place in places()]
     return [c for c, _ in cities], [float(w) for _, w in cities]
@@ -159,15 +155,6 @@ def write_documents(documents: list, path: Path) -> None:
     with path.open("wb") as handle:
         for document in documents:
             pickle.dump(document, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def read_documents(path: Path):
-    with path.open("rb") as handle:
-        while True:
-            try:
-                yield pickle.load(handle)
-            except EOFError:
-                return
 
 
 # -- the floor -------------------------------------------------------------
@@ -257,7 +244,7 @@ def _child_env() -> dict:
 
 def run_child(args: list[str], timeout: float | None = None) -> ChildResult:
     """Run ``python -m indexer.tools.bench …`` (or any argv); its last stdout line is JSON."""
-    command = args if args[0] == sys.executable else [sys.executable, "-m", "indexer.tools.bench", *args]
+    command = args if args[0] == sys.executable else [sys.executable, "-m", "indexer.tools.bench_tasks", *args]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env(), text=True)
     sampler = _PeakMemory(process.pid)
@@ -276,122 +263,7 @@ def run_child(args: list[str], timeout: float | None = None) -> ChildResult:
 
 # The tasks below run inside child processes.
 
-def task_build_ours(documents_path: str, index_dir: str) -> dict:
-    """Index the synthetic documents the way ``policy-search index`` does, from documents in memory."""
-    from indexer.backends.whoosh.baselines import segment_count
-    from indexer.backends.whoosh.build import build_from_documents
-    from indexer.text.segmentation import segmenter
-
-    segmenter()  # the dictionary load is not part of build throughput (nor of the floor)
-    started = time.perf_counter()
-    summary, generation = build_from_documents(read_documents(Path(documents_path)), Path(index_dir))
-    seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 3), "passages": summary.passages, "characters": summary.characters,
-            "segments": segment_count(generation), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
-
-
-def _cpu_seconds() -> dict:
-    """CPU time of this process and of its finished workers (what the build cost, whatever the wall clock)."""
-    times = os.times()
-    return {"cpu_s": round(times.user + times.system, 2),
-            "workers_cpu_s": round(times.children_user + times.children_system, 2)}
-
-
-def _own_max_rss_mb() -> float:
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
-    from indexer.api import open_engine
-
-    mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
-    engine = open_engine(index_dir)
-    for item in mix:  # warm-up: the OS page cache and lazily loaded columns, not timed
-        engine.search(item["query"], cities=item["cities"], years=item["years"], limit=10)
-    timings = []
-    for _ in range(rounds):
-        for item in mix:
-            started, cpu = time.perf_counter(), time.process_time()
-            response = engine.search(item["query"], cities=item["cities"], years=item["years"], limit=10)
-            timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
-                            "cpu_ms": (time.process_time() - cpu) * 1000,
-                            "total": response.total, "hits": len(response.hits)})
-    return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
-
-
-def task_build_baseline(documents_path: str, index_dir: str) -> dict:
-    """The naive pairing: one TEXT field with jieba's ChineseAnalyzer, Whoosh's default writer."""
-    from indexer.backends.whoosh.baselines import build_baseline, quiet_jieba, segment_count
-
-    quiet_jieba(initialize=True)
-    started = time.perf_counter()
-    passages, characters = build_baseline(read_documents(Path(documents_path)), index_dir)
-    seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 3), "passages": passages, "characters": characters,
-            "segments": segment_count(Path(index_dir)), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
-
-
-def task_query_baseline(index_dir: str, mix_path: str, rounds: int) -> dict:
-    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
-
-    quiet_jieba()
-    mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
-    searcher, parser = open_baseline(index_dir)
-    for item in mix:
-        baseline_search(searcher, parser, item)
-    timings = []
-    for _ in range(rounds):
-        for item in mix:
-            started, cpu = time.perf_counter(), time.process_time()
-            total, hits = baseline_search(searcher, parser, item)
-            timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
-                            "cpu_ms": (time.process_time() - cpu) * 1000, "total": total, "hits": hits})
-    return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
-
-
-def task_first_query_baseline(index_dir: str, query: str) -> dict:
-    """Cold start of the naive pairing: open the index and answer one query, facets and highlights included."""
-    from indexer.backends.whoosh.baselines import baseline_search, open_baseline, quiet_jieba
-
-    quiet_jieba()
-    searcher, parser = open_baseline(index_dir)
-    total, _ = baseline_search(searcher, parser, {"query": query, "cities": [], "years": []})
-    return {"total": total}
-
-
-TASKS = {
-    "build-ours": task_build_ours, "build-baseline": task_build_baseline,
-    "query-ours": task_query_ours, "query-baseline": task_query_baseline,
-    "first-query-baseline": task_first_query_baseline,
-}
-
-
 # -- measuring ---------------------------------------------------------------
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def latency_summary(timings: list[dict]) -> dict:
-    def summary(ms: list[float]) -> dict:
-        return {"count": len(ms), "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
-                "p99_ms": round(percentile(ms, 99), 2), "mean_ms": round(statistics.fmean(ms), 2) if ms else 0.0}
-
-    result = summary([t["ms"] for t in timings])
-    cpu = summary([t["cpu_ms"] for t in timings if "cpu_ms" in t])
-    result["cpu_p50_ms"], result["cpu_p95_ms"] = cpu["p50_ms"], cpu["p95_ms"]  # unaffected by other processes' load
-    result["by_kind"] = {kind: summary([t["ms"] for t in timings if t["kind"] == kind])
-                         for kind in dict.fromkeys(t["kind"] for t in timings)}
-    result["empty_results"] = sum(1 for t in timings if not t["total"])
-    return result
-
 
 def directory_mb(path: Path) -> float:
     total = sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file() and not p.is_symlink())
@@ -489,79 +361,6 @@ def machine() -> dict:
             "platform": platform.platform(), "whoosh": version("whoosh-reloaded"), "jieba": version("jieba")}
 
 
-def evaluate_targets(rows: list[dict]) -> dict:
-    """Each target against the row it is defined for (100k passages, or the largest size measured)."""
-    if not rows:
-        return {}
-    row = next((r for r in rows if r["passages"] == TARGET_SIZE), max(rows, key=lambda r: r["passages"]))
-    ours = row["ours"]
-    memory = max(ours["build"]["peak_rss_mb"], ours["search_peak_rss_mb"])
-    checks = {
-        "index_ratio": (ours["build"]["ratio_to_floor"], ">=", TARGETS["index_ratio_min"]),
-        "query_p95_ms": (ours["query"]["p95_ms"], "<=", TARGETS["query_p95_ms_max"]),
-        "cold_start_s": (ours["cold_start"]["median_s"], "<=", TARGETS["cold_start_s_max"]),
-        "peak_memory_mb": (memory, "<=", TARGETS["peak_memory_mb_max"]),
-    }
-    result = {"at_passages": row["passages"]}
-    for name, (value, op, target) in checks.items():
-        met = value >= target if op == ">=" else value <= target
-        result[name] = {"value": value, "target": f"{op} {target}", "met": met}
-    return result
-
-
-# -- reporting ----------------------------------------------------------------
-
-def markdown(report: dict) -> str:
-    m = report["machine"]
-    lines = [
-        f"Measured {report['finished_at']} on {m['cpu_count']} cores ({m['platform']}, Python {m['python']}, "
-        f"Whoosh {m['whoosh']}, jieba {m['jieba']}); corpus sampled from {report['corpus']['documents']} real documents "
-        f"({report['corpus']['passages']} passages); query mix of {report['sizes'][0]['queries_per_round'] if report['sizes'] else 0} "
-        f"queries × {report['rounds']} rounds after a warm-up round.",
-        "",
-    ]
-    columns = ["ours"] + (["baseline"] if any("baseline" in r for r in report["sizes"]) else [])
-    header = "| passages | | " + " | ".join(columns) + " |"
-    lines += [header, "|---|---|" + "---|" * len(columns)]
-    for row in report["sizes"]:
-        def cells(getter):
-            return " | ".join(getter(row[c]) if c in row else "—" for c in columns)
-
-        label = f"{row['passages']:,}"
-        lines.append(f"| {label} | jieba-only floor (1 process) | "
-                     + " | ".join(f"{row['floor']['chars_per_s'] / 1000:,.0f}k chars/s" for _ in columns) + " |")
-        lines.append("| | index build | " + cells(lambda c: f"{c['build']['chars_per_s'] / 1000:,.0f}k chars/s "
-                                                   f"(**{c['build']['ratio_to_floor']:.2f}×** floor, {c['build']['seconds']:.1f} s)") + " |")
-        lines.append("| | query p50 / p95 / p99 | " + cells(lambda c: f"{c['query']['p50_ms']:.1f} / **{c['query']['p95_ms']:.1f}** / "
-                                                          f"{c['query']['p99_ms']:.1f} ms") + " |")
-        lines.append("| | query CPU time p50 / p95 | " + cells(lambda c: f"{c['query']['cpu_p50_ms']:.1f} / "
-                                                              f"{c['query']['cpu_p95_ms']:.1f} ms") + " |")
-        lines.append("| | build CPU time (all processes) | " + cells(
-            lambda c: f"{(c['build']['cpu_s'] or 0) + (c['build']['workers_cpu_s'] or 0):.1f} s") + " |")
-        lines.append(f"| | cold start (median of {len(row['ours']['cold_start']['runs_s'])}) | " + cells(lambda c: f"{c['cold_start']['median_s']:.2f} s") + " |")
-        lines.append("| | index size | " + cells(lambda c: f"{c['index_mb']:,.0f} MB") + " |")
-        lines.append("| | peak memory build / search (RSS) | " + cells(
-            lambda c: f"{c['build']['peak_rss_mb']:,.0f} / {c['search_peak_rss_mb']:,.0f} MB") + " |")
-    targets = report.get("targets") or {}
-    if targets:
-        lines += ["", f"Targets (at {targets['at_passages']:,} passages):", ""]
-        for name in ("index_ratio", "query_p95_ms", "cold_start_s", "peak_memory_mb"):
-            check = targets[name]
-            lines.append(f"- {name}: {check['value']} (target {check['target']}) — {'met' if check['met'] else 'NOT met'}")
-    kinds = [r for r in report["sizes"] if r["ours"]["query"].get("by_kind")]
-    if kinds:
-        row = kinds[-1]
-        lines += ["", f"Query latency by kind at {row['passages']:,} passages (p50 / p95 ms):", "",
-                  "| kind | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-        for kind in row["ours"]["query"]["by_kind"]:
-            cells = []
-            for c in columns:
-                stats = row[c]["query"]["by_kind"].get(kind) if c in row else None
-                cells.append(f"{stats['p50_ms']:.1f} / {stats['p95_ms']:.1f}" if stats else "—")
-            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def run(sizes: list[int], out: Path | None, baseline: bool = False, corpus_dirs: list[Path] | None = None,
         seed: int = 6, rounds: int = ROUNDS, cold_runs: int = COLD_RUNS, log=print) -> dict:
     corpus_dirs = corpus_dirs or default_sources()
@@ -606,15 +405,3 @@ def parse_sizes(text: str) -> list[int]:
             raise ValueError(f"规模应为正整数：{part}")
         sizes.append(value)
     return sizes
-
-
-def main(argv: list[str]) -> int:
-    """Child-process entry: ``python -m indexer.tools.bench TASK ARGS…`` prints one JSON line."""
-    task = TASKS[argv[0]]
-    args = [int(a) if a.isdigit() else a for a in argv[1:]]
-    print(json.dumps(task(*args), ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -171,16 +171,7 @@ def _cooccurring(passages: list[Passage], words: dict[str, str], min_count: int)
     terms = [w for w in words if len(w) >= 3]
     holding: list[set[str]] = [{t for t in terms if t in p.folded} for p in passages]
     single = Counter(t for held in holding for t in held)
-    pairs: Counter[tuple[str, str]] = Counter()
-    first_at: dict[tuple[str, str], int] = {}
-    for index, held in enumerate(holding):
-        ordered = sorted(held)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                if a in b or b in a:
-                    continue
-                pairs[(a, b)] += 1
-                first_at.setdefault((a, b), index)
+    pairs, first_at = _pairs(holding)
     total = len(passages) or 1
     out = []
     for (a, b), count in pairs.items():
@@ -193,6 +184,21 @@ def _cooccurring(passages: list[Passage], words: dict[str, str], min_count: int)
             start = passage.folded.find(a)
             out.append(Candidate("cooccurs", (a, b), count, passage.doc_id, _quote(passage, start, start + len(a))))
     return out
+
+
+def _pairs(holding: list[set[str]]) -> tuple[Counter, dict[tuple[str, str], int]]:
+    """Passages per pair of terms (neither inside the other), and the first passage holding each pair."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    first_at: dict[tuple[str, str], int] = {}
+    for index, held in enumerate(holding):
+        ordered = sorted(held)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                if a in b or b in a:
+                    continue
+                pairs[(a, b)] += 1
+                first_at.setdefault((a, b), index)
+    return pairs, first_at
 
 
 def format_candidates(found: list[Candidate]) -> str:

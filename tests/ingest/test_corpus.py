@@ -14,7 +14,9 @@ from indexer.backends.whoosh import generations
 from indexer.backends.whoosh.build import build_index
 from indexer.cli.commands import main
 from indexer.ingest.corpus import load
-from indexer.ingest.metadata import Inference, checked_values, infer_city, infer_title, parse_front_matter
+from indexer.ingest.front_matter import checked_values, parse_front_matter
+from indexer.ingest.metadata import Inference, infer_title
+from indexer.ingest.places import infer_city
 from indexer.backends.whoosh.engine import open_engine
 from indexer.backends.whoosh.update import update_index
 from ingest_support import PROJECT_ROOT, notice, write_big_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.ingest.corpus import load
-from indexer.ingest.metadata import canonical_city, canonical_level, canonical_province
+from indexer.ingest.places import canonical_city, canonical_level, canonical_province
 from indexer.engine.timespan import span
 from ingest_support import EXTRA_CORPUS
 

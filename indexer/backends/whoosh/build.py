@@ -25,7 +25,7 @@ from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.documents import Document, Passage
 from indexer.backends.whoosh.schema import SCHEMA_VERSION, make_schema
 from indexer.ingest.corpus import Loaded, Manifests, Skipped, load, unique_id, walk
-from indexer.ingest.metadata import facet_province
+from indexer.ingest.places import facet_province
 from indexer.names import display_path, one_line
 from indexer.ingest.readers import UnreadableFile
 

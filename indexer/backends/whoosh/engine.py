@@ -24,15 +24,17 @@ from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.text.terms import match_form
 from indexer.engine.citation import citation, gbt7714
 from indexer.config import default_index_dir
-from indexer.engine.facets import FACET_NAMES, FacetColumn, cross_counts, facet_counts
+from indexer.engine.arguments import check_text, checked_paging, checked_values, facet_selections
+from indexer.engine.facets import FACET_NAMES, FacetColumn, decade_buckets, facet_counts
 from indexer.backends.whoosh.schema import SCHEMA_VERSION
 from indexer.engine.highlight import highlight, snippet
 from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays, Matches
-from indexer.ingest.metadata import NATIONAL, canonical_city, canonical_province, facet_province
+from indexer.ingest.places import NATIONAL, facet_province
 from indexer.query.parse import QueryError, parse_query
 from indexer.backends.whoosh.plan import CompiledQuery, compile_query
 from indexer.engine.ranking import Candidate, DuplicateFolder, rerank
-from indexer.backends.whoosh.tiers import Tier, build_tiers
+from indexer.backends.whoosh.charts import ChartCounts
+from indexer.backends.whoosh.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score
 from indexer.engine.timespan import TimeColumns, bounds
 from indexer.errors import PassageMissing
 from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401
@@ -53,7 +55,7 @@ MAX_FIGURE_LIMIT = 5000
 FIGURE_REACH = 40
 
 
-class SearchEngine:
+class SearchEngine(ChartCounts):
     """An opened index. Thread-safe for searching; follows a rebuilt index automatically."""
 
     def __init__(self, index_dir: Path | None = None):
@@ -146,15 +148,15 @@ class SearchEngine:
         query has nothing to search for, or a filter or the sort cannot be understood.
         """
         started = time.perf_counter()
-        _check_text(query, "检索式")
-        limit, offset, paging_notices = _checked_paging(limit, offset)
+        check_text(query, "检索式")
+        limit, offset, paging_notices = checked_paging(limit, offset)
         parsed = parse_query(query)
         if sort not in SORTS:
             raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
         if group not in GROUPS:
             raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
-        selections = _selections(_checked_values(cities, "城市"), years, _checked_values(doc_types, "文档类型"),
-                                 _checked_values(provinces, "省份"))
+        selections = facet_selections(checked_values(cities, "城市"), years, checked_values(doc_types, "文档类型"),
+                                 checked_values(provinces, "省份"))
         date_range = bounds(date_from, date_to)
         compiled = compile_query(parsed, expand=not exact)
         notices = list(parsed.notices) + paging_notices
@@ -164,7 +166,7 @@ class SearchEngine:
             relaxed = any(tier.partial for tier in tiers)
             if relaxed:
                 notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
-            matching = _union(tiers)
+            matching = counted_union(tiers)
             if doc_ids:
                 matching = matching & self._document_column.passing(set(doc_ids))
             facets, selected = self._facet_counts(matching, selections, date_range)
@@ -187,7 +189,7 @@ class SearchEngine:
         best = np.zeros_like(selected)
         if not len(docnums):
             return best
-        tier_of, scores = _tier_and_score(tiers, docnums)
+        tier_of, scores = tier_and_score(tiers, docnums)
         order = np.lexsort((docnums, -scores, tier_of))
         _, first = np.unique(self._document_codes[docnums[order]], return_index=True)
         best[docnums[order[first]]] = True
@@ -207,7 +209,7 @@ class SearchEngine:
         if limit == 0 or not selected.any():
             return []
         docnums = np.flatnonzero(selected)
-        tier_of, scores = _tier_and_score(tiers, docnums)
+        tier_of, scores = tier_and_score(tiers, docnums)
         keys = self._time.sort_key[docnums]
         wanted = offset + limit
         folder = DuplicateFolder()
@@ -252,7 +254,7 @@ class SearchEngine:
         largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
         fetched, size = 0, first_pool
         while len(folder.kept) < wanted and size <= largest_pool:
-            top = _top(matches, selected, size, levels)
+            top = best_matches(matches, selected, size, levels)
             pool = folder.fresh(self._candidate(docnum, score, levels) for score, docnum in top[fetched:])
             folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
             if len(top) < size:
@@ -288,56 +290,6 @@ class SearchEngine:
         doc_ids, orders = self._place_columns
         return {"doc_id": doc_ids[docnum], "order": orders[docnum]}
 
-    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
-                         date_from=None, date_to=None) -> list[dict]:
-        """The passages :meth:`search` would count, tallied by city and year (for a chart).
-
-        Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
-        """
-        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
-                                       region="city")
-        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
-
-    def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
-                           date_from=None, date_to=None, region: str = "province") -> list[dict]:
-        """The passages :meth:`search` would count (every filter applied), by region and year: for charts of
-        matches per year (sum over regions) and per region (sum over years).
-
-        ``region``: "province" (全国 for national documents) or "city". Returns
-        ``[{"region", "year", "count"}, …]`` for the pairs that occur; a passage without a city (a national
-        or provincial document) has region "" when ``region="city"``, a year of 0 when undated.
-        """
-        if region not in ("province", "city"):
-            raise QueryError(f"地区应为 province 或 city：{region}")
-        compiled = compile_query(parse_query(query), expand=not exact)
-        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
-        with self._lock:
-            self._refresh()
-            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
-            counts = cross_counts(self._columns[region], self._columns["year"], selected)
-        return [{"region": place or "", "year": year, "count": count}
-                for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
-
-    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
-                    date_from=None, date_to=None) -> list[dict]:
-        """How often each year's documents speak of ``query``: the passages :meth:`search` would count per year.
-
-        Returns ``[{"year", "matching", "passages", "per_thousand"}, …]`` oldest first, one row per year
-        with passages (within the filters), ``per_thousand`` = matching passages per 1,000 of that year's.
-        """
-        compiled = compile_query(parse_query(query), expand=not exact)
-        selections, date_range = _selections(cities, years, doc_types, provinces), bounds(date_from, date_to)
-        with self._lock:
-            self._refresh()
-            year_column = self._columns["year"]
-            _, selected = self._facet_counts(_union(self._tiers(compiled)), selections, date_range)
-            _, scope = self._facet_counts(np.ones(len(year_column.codes), dtype=bool), selections, date_range)
-            matching = dict(year_column.counts(selected))
-            totals = year_column.counts(scope)
-        return [{"year": year, "matching": matching.get(year, 0), "passages": total,
-                 "per_thousand": round(1000 * matching.get(year, 0) / total, 2)}
-                for year, total in sorted(totals)]
-
     def figures(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False,
                 limit: int = FIGURE_LIMIT, provinces=(), date_from=None, date_to=None) -> FiguresResponse:
         """The figures the matching passages state near the query's words, with each one's passage.
@@ -355,10 +307,10 @@ class SearchEngine:
         with self._lock:
             self._refresh()
             tiers = self._tiers(compiled)
-            _, selected = self._facet_counts(_union(tiers), _selections(cities, years, doc_types, provinces),
+            _, selected = self._facet_counts(counted_union(tiers), facet_selections(cities, years, doc_types, provinces),
                                              bounds(date_from, date_to))
             total = int(np.count_nonzero(selected))
-            ranked = [docnum for tier in tiers if tier.counted for _, docnum in _top(tier.matches, selected, total, tier.levels)]
+            ranked = [docnum for tier in tiers if tier.counted for _, docnum in best_matches(tier.matches, selected, total, tier.levels)]
             read = 0
             for read, docnum in enumerate(ranked, start=1):
                 folded = self._arrays.folded("content", docnum)
@@ -385,6 +337,7 @@ class SearchEngine:
                           year=meta.get("year"), date=meta.get("date", ""), doc_id=stored["doc_id"],
                           order=stored["order"], title=meta.get("title", ""), section=section, passage=passage)
                 for f in quote(found, folded, passage)]
+
     def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
         """Passages on the same matter in other documents (other places, other years), best first.
 
@@ -472,88 +425,9 @@ class SearchEngine:
                 "facets": counts}
 
 
-def _check_text(text, what: str) -> None:
-    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
-    if not isinstance(text, str):
-        raise QueryError(f"{what}须为文本。")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
-
-
-def _checked_values(values, what: str) -> list[str]:
-    """Filter values as given; an empty one is an error, not a request for documents without a value."""
-    values = list(values or ())
-    for value in values:
-        _check_text(value, what)
-        if not value.strip():
-            raise QueryError(f"{what}筛选值不能为空。")
-    return values
-
-
-def _checked_paging(limit, offset) -> tuple[int, int, list[str]]:
-    """Limit and offset within bounds; a value out of them is an error or answered with a notice."""
-    try:
-        limit, offset = int(limit), int(offset)
-    except (TypeError, ValueError):
-        raise QueryError("结果数（limit）和起始位置（offset）须为整数。") from None
-    if limit < 0:
-        raise QueryError(f"结果数（limit）不能为负数：{limit}。")
-    if offset < 0:
-        raise QueryError(f"起始位置（offset）不能为负数：{offset}。")
-    if offset >= MAX_RESULT_DEPTH:
-        raise QueryError(f"翻页过深：只提供前 {MAX_RESULT_DEPTH} 条结果（起始位置须小于 {MAX_RESULT_DEPTH}），"
-                         "请增加检索词或按城市、年份筛选。")
-    notices = []
-    if limit > MAX_LIMIT:
-        notices.append(f"每次最多返回 {MAX_LIMIT} 条结果，已返回其中前 {MAX_LIMIT} 条；其余请翻页（offset）查看。")
-        limit = MAX_LIMIT
-    if offset + limit > MAX_RESULT_DEPTH:
-        notices.append(f"只提供前 {MAX_RESULT_DEPTH} 条结果，本页到第 {MAX_RESULT_DEPTH} 条为止。")
-        limit = MAX_RESULT_DEPTH - offset
-    return limit, offset, notices
-
-
-def _selections(cities, years, doc_types, provinces=()) -> dict[str, set]:
-    """Facet selections with places in their canonical names (山东 → 山东省, 青島 → 青岛)."""
-    return {"province": {canonical_province(p) for p in provinces}, "city": {canonical_city(c) for c in cities},
-            "year": {int(y) for y in years}, "doc_type": set(doc_types)}
-
-
 def _facet_value(meta: dict, name: str):
     """A document's value in a facet, as its passages' column holds it."""
     return facet_province(meta.get("level", ""), meta.get("province", "")) if name == "province" else meta.get(name)
-
-
-def decade_buckets(year_buckets: list[dict]) -> list[dict]:
-    """The year facet's counts summed by decade (1990 for 1990–1999), newest first: a compact year facet.
-
-    A decade is ``selected`` when every year of it with matches is selected.
-    """
-    decades: dict[int, dict] = {}
-    for bucket in year_buckets:
-        decade = decades.setdefault(bucket["value"] // 10 * 10, {"count": 0, "selected": True})
-        decade["count"] += bucket["count"]
-        decade["selected"] = decade["selected"] and bucket["selected"]
-    return [{"value": value, "count": d["count"], "selected": d["selected"]}
-            for value, d in sorted(decades.items(), reverse=True)]
-
-
-def _tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
-    tier_of = np.zeros(len(docnums), dtype=np.int64)
-    scores = np.zeros(len(docnums))
-    for number, matches in enumerate(tier.matches for tier in tiers):
-        inside = matches.mask[docnums] & (tier_of == 0)
-        tier_of[inside] = number + 1
-        scores += matches.scores[docnums] * inside
-    return tier_of, scores
-
-
-def _union(tiers: list[Tier]) -> np.ndarray:
-    """The passages any counted tier matches: what :meth:`SearchEngine.search` counts."""
-    return np.logical_or.reduce([tier.matches.mask for tier in tiers if tier.counted])
 
 
 def _place_and_level(meta: dict) -> tuple[str, str]:
@@ -561,27 +435,6 @@ def _place_and_level(meta: dict) -> tuple[str, str]:
     place = meta.get("city") or meta.get("province") or NATIONAL
     level = meta.get("level") or ("市级" if meta.get("city") else "省级" if meta.get("province") else NATIONAL)
     return place, level
-
-
-def _top(matches: Matches, allowed: np.ndarray, limit: int, levels: np.ndarray | None = None) -> list[tuple[float, int]]:
-    """The ``limit`` best allowed matches as (score, docnum): by level (when given), then score, ties by
-    docnum (as Whoosh orders)."""
-    docnums = np.flatnonzero(matches.mask & allowed)
-    if not len(docnums) or limit <= 0:
-        return []
-    scores = matches.scores[docnums]
-    ranks = scores if levels is None else levels[docnums] * _LEVEL_SCALE + scores
-    if len(docnums) > limit:
-        keep = np.argpartition(-ranks, limit - 1)[:limit]
-        threshold = ranks[keep].min()
-        keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
-        docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
-    order = np.lexsort((docnums, -ranks))[:limit]
-    return [(float(scores[i]), int(docnums[i])) for i in order]
-
-
-# Levels (coverage steps) outrank any BM25F score when ranking by both.
-_LEVEL_SCALE = 1e6
 
 
 def open_engine(index_dir: Path | str | None = None) -> SearchEngine:

@@ -23,7 +23,7 @@ from whoosh import query as wq
 
 from indexer.backends.whoosh.analyzers import chinese_analyzer
 from indexer.backends.whoosh.evaluate import IndexArrays
-from indexer.ingest.metadata import places
+from indexer.ingest.places import places
 
 FIELD = "content"
 MAX_TERMS = 25  # Lucene's maxQueryTerms

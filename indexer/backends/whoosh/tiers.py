@@ -158,3 +158,40 @@ def _idf(df: int, total: int) -> float:
     if df == 0:
         return 0.0
     return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+
+def tier_and_score(tiers, docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docnums``: the number of the first tier holding it (1 = as typed) and its BM25F score there."""
+    tier_of = np.zeros(len(docnums), dtype=np.int64)
+    scores = np.zeros(len(docnums))
+    for number, matches in enumerate(tier.matches for tier in tiers):
+        inside = matches.mask[docnums] & (tier_of == 0)
+        tier_of[inside] = number + 1
+        scores += matches.scores[docnums] * inside
+    return tier_of, scores
+
+
+def counted_union(tiers: list[Tier]) -> np.ndarray:
+    """The passages any counted tier matches: what :meth:`SearchEngine.search` counts."""
+    return np.logical_or.reduce([tier.matches.mask for tier in tiers if tier.counted])
+
+
+def best_matches(matches: Matches, allowed: np.ndarray, limit: int, levels: np.ndarray | None = None) -> list[tuple[float, int]]:
+    """The ``limit`` best allowed matches as (score, docnum): by level (when given), then score, ties by
+    docnum (as Whoosh orders)."""
+    docnums = np.flatnonzero(matches.mask & allowed)
+    if not len(docnums) or limit <= 0:
+        return []
+    scores = matches.scores[docnums]
+    ranks = scores if levels is None else levels[docnums] * LEVEL_SCALE + scores
+    if len(docnums) > limit:
+        keep = np.argpartition(-ranks, limit - 1)[:limit]
+        threshold = ranks[keep].min()
+        keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
+        docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
+    order = np.lexsort((docnums, -ranks))[:limit]
+    return [(float(scores[i]), int(docnums[i])) for i in order]
+
+
+# Levels (coverage steps) outrank any BM25F score when ranking by both.
+LEVEL_SCALE = 1e6

@@ -1,0 +1,60 @@
+"""A search's arguments as the engine takes them: text it can read, filter values, paging within bounds.
+
+An argument out of bounds is a :class:`QueryError` with a message for the reader, or is answered
+with a notice (a limit above ``MAX_LIMIT``); filter values are canonical place names.
+"""
+
+from __future__ import annotations
+
+from indexer.errors import QueryError
+from indexer.ingest.places import canonical_city, canonical_province
+from indexer.records import MAX_LIMIT, MAX_RESULT_DEPTH
+
+
+def check_text(text, what: str) -> None:
+    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
+    if not isinstance(text, str):
+        raise QueryError(f"{what}须为文本。")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
+
+
+def checked_values(values, what: str) -> list[str]:
+    """Filter values as given; an empty one is an error, not a request for documents without a value."""
+    values = list(values or ())
+    for value in values:
+        check_text(value, what)
+        if not value.strip():
+            raise QueryError(f"{what}筛选值不能为空。")
+    return values
+
+
+def checked_paging(limit, offset) -> tuple[int, int, list[str]]:
+    """Limit and offset within bounds; a value out of them is an error or answered with a notice."""
+    try:
+        limit, offset = int(limit), int(offset)
+    except (TypeError, ValueError):
+        raise QueryError("结果数（limit）和起始位置（offset）须为整数。") from None
+    if limit < 0:
+        raise QueryError(f"结果数（limit）不能为负数：{limit}。")
+    if offset < 0:
+        raise QueryError(f"起始位置（offset）不能为负数：{offset}。")
+    if offset >= MAX_RESULT_DEPTH:
+        raise QueryError(f"翻页过深：只提供前 {MAX_RESULT_DEPTH} 条结果（起始位置须小于 {MAX_RESULT_DEPTH}），"
+                         "请增加检索词或按城市、年份筛选。")
+    notices = []
+    if limit > MAX_LIMIT:
+        notices.append(f"每次最多返回 {MAX_LIMIT} 条结果，已返回其中前 {MAX_LIMIT} 条；其余请翻页（offset）查看。")
+        limit = MAX_LIMIT
+    if offset + limit > MAX_RESULT_DEPTH:
+        notices.append(f"只提供前 {MAX_RESULT_DEPTH} 条结果，本页到第 {MAX_RESULT_DEPTH} 条为止。")
+        limit = MAX_RESULT_DEPTH - offset
+    return limit, offset, notices
+
+
+def facet_selections(cities, years, doc_types, provinces=()) -> dict[str, set]:
+    """Facet selections with places in their canonical names (山东 → 山东省, 青島 → 青岛)."""
+    return {"province": {canonical_province(p) for p in provinces}, "city": {canonical_city(c) for c in cities},
+            "year": {int(y) for y in years}, "doc_type": set(doc_types)}
