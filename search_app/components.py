@@ -157,14 +157,22 @@ def run_script(body: str, nonce) -> None:
 
 
 def scroll_into_view(selector: str, block: str, nonce) -> None:
-    """Bring the first element matching ``selector`` into view once it is drawn (``block``: start or center)."""
+    """Bring the first element matching ``selector`` into view once it is drawn (``block``: start or center).
+
+    A busy server can draw the element many seconds after the page (re)loads, so it is looked for during
+    a minute — unless the reader scrolls, taps or types first: then where they are is where they stay.
+    """
     run_script(
         f"""(() => {{
-          let tries = 0;
+          const deadline = Date.now() + 60000;
+          let reader = false;
+          for (const kind of ["wheel", "touchstart", "keydown"])
+            window.addEventListener(kind, () => {{ reader = true; }}, {{once: true, passive: true}});
           const go = () => {{
+            if (reader) return;
             const element = document.querySelector({json.dumps(selector)});
             if (element) {{ element.scrollIntoView({{block: {json.dumps(block)}}}); return; }}
-            if (++tries < 100) setTimeout(go, 100);
+            if (Date.now() < deadline) setTimeout(go, 100);
           }};
           go();
         }})();""", nonce)
