@@ -93,7 +93,9 @@ def test_low_income_standards_of_both_cities_with_their_passages(engine):
 
 def test_every_figure_is_in_its_passage_near_a_query_word(engine):
     for query in ("低保", "养老", "儿童"):
-        for row in engine.figures(query).figures:
+        figures = engine.figures(query).figures
+        assert figures, query
+        for row in figures:
             assert row.figure in row.passage and row.phrase in row.passage
             assert not row.figure.endswith("年")
 

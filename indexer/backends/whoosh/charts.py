@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.backends.whoosh.plan import compile_query
-from indexer.backends.whoosh.tiers import counted_union
+from indexer.engine.tiers import counted_union
 from indexer.engine.arguments import facet_selections
 from indexer.engine.facets import cross_counts
 from indexer.engine.timespan import bounds

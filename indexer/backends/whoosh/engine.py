@@ -28,13 +28,14 @@ from indexer.engine.arguments import check_text, checked_paging, checked_values,
 from indexer.engine.facets import FACET_NAMES, FacetColumn, decade_buckets, facet_counts
 from indexer.backends.whoosh.schema import SCHEMA_VERSION
 from indexer.engine.highlight import highlight, snippet
-from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays, Matches
+from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
+from indexer.engine.matches import Matches
 from indexer.ingest.places import NATIONAL, facet_province
 from indexer.query.parse import QueryError, parse_query
 from indexer.backends.whoosh.plan import CompiledQuery, compile_query
 from indexer.engine.ranking import Candidate, DuplicateFolder, rerank
 from indexer.backends.whoosh.charts import ChartCounts
-from indexer.backends.whoosh.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score
+from indexer.engine.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score
 from indexer.engine.timespan import TimeColumns, bounds
 from indexer.errors import PassageMissing
 from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401

@@ -23,7 +23,6 @@ from __future__ import annotations
 import zlib
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass
 from indexer.backends.whoosh.safe_pickle import loads  # admits only the classes of an index
 
 import numpy as np
@@ -34,21 +33,11 @@ from whoosh.util.numeric import byte_to_length
 
 from indexer.backends.whoosh.columns import length_bytes, segment_readers
 from indexer.backends.whoosh.schema import PHRASE_TEXT, phrase_text
+from indexer.engine.matches import Matches
 from indexer.backends.whoosh.text_tables import SegmentTexts, segment_path
 
 # Length byte → field length, as Whoosh decodes it.
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
-
-
-@dataclass
-class Matches:
-    """A query's matches over the whole index: which passages, and each one's score (0 elsewhere)."""
-
-    mask: np.ndarray
-    scores: np.ndarray
-
-    def docnums(self) -> np.ndarray:
-        return np.flatnonzero(self.mask)
 
 
 class IndexArrays:

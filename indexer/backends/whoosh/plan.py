@@ -10,7 +10,7 @@ words themselves). Scores add up over layers and fields,
 BM25F style: a hit in a heading or title weighs more than one in the text.
 A quoted phrase must occur in the passage text itself and is never expanded.
 
-Queries come out for the ranking tiers (indexer/backends/whoosh/tiers.py): ``strict`` (every
+Queries come out for the ranking tiers (indexer/engine/tiers.py): ``strict`` (every
 clause as typed, at least one of them in the passage text itself), ``broad``
 (thesaurus alternatives allowed, clauses may be met by the title or a
 heading), ``heading`` (the same, met by headings alone: ranked last), and the

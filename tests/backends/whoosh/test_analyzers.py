@@ -110,9 +110,9 @@ def test_punctuation_leaves_a_position_gap():
 
 
 def test_one_segmentation_setting_at_index_and_query_time(index_dir, engine):
-    assert USE_HMM is False
     meta = read_meta(current_generation(index_dir))
-    assert meta["hmm"] == USE_HMM
+    stored = engine._searcher.schema["content"].analyzer.items[0]  # the tokenizer pickled into the index
+    assert meta["hmm"] == stored.hmm == chinese_analyzer().items[0].hmm == USE_HMM
     assert engine.warnings == []
 
 

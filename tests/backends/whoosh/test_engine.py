@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from indexer.engine.highlight import highlight
 from indexer.query.parse import QueryError
 from indexer.text.script import to_simplified
 
@@ -367,27 +366,11 @@ def test_marks_cover_exactly_the_matched_characters(engine, query, terms):
         assert spans == expected
 
 
-def test_highlight_keeps_curly_quotes_and_escapes_html():
-    passage = "<i>&</i>“海之情”海葬'x'\"海葬\"<b>"
-    marked = highlight(passage, ["海葬"])
-    assert marked == ("&lt;i&gt;&amp;&lt;/i&gt;“海之情”<mark>海葬</mark>&#x27;x&#x27;&quot;"
-                      "<mark>海葬</mark>&quot;&lt;b&gt;")
-    assert parse_highlight(marked) == (passage, [(13, 15), (19, 21)])
-
-
 def test_highlight_on_a_passage_with_quotes(engine):
     response = engine.search("海葬", exact=True, limit=LIMIT)
     hit = next(hit for hit in response.hits if "“" in hit.passage and "海葬" in hit.passage)
     assert "“海之情”" in hit.highlight
     assert parse_highlight(hit.highlight)[0] == hit.passage
-
-
-def test_highlight_of_a_very_long_text_is_complete():
-    """Whoosh's highlighter stops at 32,768 characters; ours must not."""
-    text = "城市低保标准提高。" * 5000 + "最后的护理型床位。"
-    marked = highlight(text, ["护理型床位"])
-    assert marked.endswith("最后的<mark>护理型床位</mark>。")
-    assert marked.count("<mark>") == 1
 
 
 def test_citation(engine, documents):

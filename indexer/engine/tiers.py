@@ -1,4 +1,5 @@
-"""Ranking tiers: which passages a query finds, in which order of kinds of match.
+"""Ranking tiers: which passages a query finds, in which order of kinds of match (backend-free: a backend
+evaluates the plan's queries into :class:`Matches`, the tiers combine them).
 
 1. ``verbatim``: every clause as typed (养老服务补贴发放 as one string), at least one in the passage text;
 2. ``broad``: the same with thesaurus alternatives, or with a clause met by the title or a heading;
@@ -19,11 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.backends.whoosh.evaluate import Evaluation, Matches
-from indexer.backends.whoosh.plan import CompiledQuery, Reading
+from indexer.engine.matches import Matches
+
+if TYPE_CHECKING:  # a backend's evaluation (``.matches(query)``, ``.index``) and query plan
+    from indexer.backends.whoosh.evaluate import Evaluation
+    from indexer.backends.whoosh.plan import CompiledQuery, Reading
 
 # A passage in the words tier covers at least this share of the query, idf-weighted: most of its telling words.
 MIN_COVERAGE = 0.4
