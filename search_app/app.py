@@ -61,26 +61,33 @@ def main() -> None:
         components.overview(engine)
         st.stop()
 
-    selections = dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
+    filters = search.engine_filters()
+    ordering = dict(sort=search.sort, group=search.group)
     try:
-        response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
-        if not response.hits and search.page > 1 and response.total:
+        response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **filters, **ordering)
+        if not response.hits and search.page > 1 and components.results_total(response):
             # A page past the end (an old link, or reprints folded away): show the last page that has results,
             # found by halving (a few searches), never by walking back a page at a time.
             def has_hits(page: int) -> bool:
-                return bool(engine.search(search.query, limit=1, offset=(page - 1) * PAGE_SIZE, **selections).hits)
+                return bool(engine.search(search.query, limit=1, offset=(page - 1) * PAGE_SIZE, **filters,
+                                          **ordering).hits)
 
-            last = components.last_page(has_hits, min(search.page, components.page_count(response.total) + 1))
+            pages = components.page_count(components.results_total(response))
+            last = components.last_page(has_hits, min(search.page, pages + 1))
             state.remember_last_page(search, last)
             search = search.on_page(last)
             st.session_state[state.PAGE_KEY] = search.page
-            response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **selections)
+            response = engine.search(search.query, limit=PAGE_SIZE, offset=search.offset, **filters, **ordering)
     except QueryError as error:
         components.sidebar_hint(with_syntax=False)
         components.query_error(error)
         st.stop()
 
-    components.facets_sidebar(response, search)
+    # With cities ticked, the provinces are listed with their counts as if none were (ticking another
+    # province drops the cities), so the 地区 section never shrinks to the one province of those cities.
+    provinces = (engine.search(search.query, limit=0, **search.engine_filters(cities=())).facets["province"]
+                 if search.cities else None)
+    components.facets_sidebar(response, search, provinces)
     if not response.total:
         components.no_results(engine, search, response)
         st.stop()
@@ -97,13 +104,17 @@ def main() -> None:
             results, side = st.columns([2.4, 1], gap="large")
             with results:
                 components.summary(response, search)
+                grouped = search if response.group == "document" else None
                 for hit in response.hits:
-                    components.result_card(engine, hit, search.query)
-                components.pager(response.total, search)
+                    components.result_card(engine, hit, search.query, grouped=grouped)
+                components.pager(components.results_total(response), search)
                 if state.requested(state.SCROLL_KEY):
                     components.scroll_to_rank(search.offset + 1, time.time_ns())
             with side:
-                components.result_charts(engine.city_year_counts(search.query, **selections))
+                # By province; by city once one province (not 全国) is chosen or is the only one.
+                by_city = components.expanded_province(search, provinces or response.facets["province"]) is not None
+                rows = engine.region_year_counts(search.query, **filters, region="city" if by_city else "province")
+                components.result_charts(rows, by_city)
 
 
 try:

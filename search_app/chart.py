@@ -1,4 +1,8 @@
-"""City × year heat maps: where the matches (or the documents) are, at a glance."""
+"""Charts of where and when: a region × year heat map while it is small, else bars per year and per region.
+
+Rows are ``{"region", "year", "count"}`` as ``SearchBackend.region_year_counts`` (:mod:`indexer.api`)
+returns them (a region is a province, 全国 among them, or a city).
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,46 @@ import altair as alt
 
 UNKNOWN_YEAR = "未注明"
 UNKNOWN_CITY = "未注明"
+# Passages of a province's own documents have no city: under a chosen province they are its 省级文件.
+PROVINCE_LEVEL = "省级文件"
+UNKNOWN_REGIONS = (UNKNOWN_CITY, PROVINCE_LEVEL)
 FONT = "Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Zen Hei, PingFang SC, Microsoft YaHei, sans-serif"
 
 
-def city_year_heatmap(rows: list[dict], count_title: str) -> alt.Chart | None:
-    """A heat map of ``rows`` (``{"city", "year", "count"}``) with each cell's count written in it."""
-    data = [{"城市": row.get("city") or UNKNOWN_CITY, "年份": str(row.get("year") or UNKNOWN_YEAR), count_title: row["count"]}
+def region_year_heatmap(rows: list[dict], count_title: str, unknown: str = UNKNOWN_CITY) -> alt.Chart | None:
+    """A heat map of ``rows`` with each cell's count written in it."""
+    data = [{"地区": row.get("region") or unknown, "年份": str(row.get("year") or UNKNOWN_YEAR), count_title: row["count"]}
             for row in rows if row.get("count")]
     if not data:
         return None
-    cities = [city for city, _ in _totals(data, "城市", count_title).most_common()]
+    regions = [region for region, _ in _totals(data, "地区", count_title).most_common()]
     years = sorted({d["年份"] for d in data})
     base = alt.Chart(alt.Data(values=data)).encode(
         x=alt.X("年份:O", sort=years, title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("城市:N", sort=cities, title=None),
+        y=alt.Y("地区:N", sort=regions, title=None),
     )
     cells = base.mark_rect(cornerRadius=3).encode(
         color=alt.Color(f"{count_title}:Q", scale=alt.Scale(scheme="blues"), legend=None),
-        tooltip=["城市:N", "年份:O", f"{count_title}:Q"],
+        tooltip=["地区:N", "年份:O", f"{count_title}:Q"],
     )
     peak = max(d[count_title] for d in data)
     labels = base.mark_text(fontSize=13).encode(
         text=f"{count_title}:Q",
         color=alt.condition(alt.datum[count_title] > peak / 2, alt.value("white"), alt.value("#1f2d3d")),
     )
-    return (cells + labels).properties(height=max(90, 44 * len(cities))).configure(font=FONT).configure_view(stroke=None)
+    return (cells + labels).properties(height=max(90, 44 * len(regions))).configure(font=FONT).configure_view(stroke=None)
+
+
+def documents_by_region_year(documents: list[dict], region: str = "province") -> list[dict]:
+    """Documents tallied by province (全国 for national ones) or city, and year, in the rows' shape."""
+    counts = Counter((_region_of(doc, region), doc.get("year") or "") for doc in documents)
+    return [{"region": place, "year": year, "count": count} for (place, year), count in counts.items()]
+
+
+def _region_of(document: dict, region: str) -> str:
+    if region == "city":
+        return document.get("city") or ""
+    return "全国" if document.get("level") == "全国" else document.get("province") or ""
 
 
 def _totals(data: list[dict], key: str, count_title: str) -> Counter:
@@ -48,7 +67,7 @@ TOP_PLACES = 15
 
 
 def fits_heatmap(rows: list[dict]) -> bool:
-    places = {row.get("city") or UNKNOWN_CITY for row in rows if row.get("count")}
+    places = {row.get("region") or UNKNOWN_CITY for row in rows if row.get("count")}
     years = {row.get("year") or UNKNOWN_YEAR for row in rows if row.get("count")}
     return len(places) <= HEATMAP_MAX_PLACES and len(years) <= HEATMAP_MAX_YEARS
 
@@ -71,12 +90,12 @@ def year_bars(rows: list[dict], count_title: str) -> alt.Chart | None:
     ).add_params(pick).properties(height=150).configure(font=FONT).configure_view(stroke=None)
 
 
-def place_bars(rows: list[dict], count_title: str) -> alt.Chart | None:
-    """Matches per place as a ranked bar chart (the largest first, at most 15 rows); a bar can be picked."""
+def place_bars(rows: list[dict], count_title: str, unknown: str = UNKNOWN_CITY) -> alt.Chart | None:
+    """Matches per region as a ranked bar chart (the largest first, at most 15 rows); a bar can be picked."""
     totals: Counter = Counter()
     for row in rows:
         if row.get("count"):
-            totals[row.get("city") or UNKNOWN_CITY] += row["count"]
+            totals[row.get("region") or unknown] += row["count"]
     if not totals:
         return None
     ranked = totals.most_common(TOP_PLACES)

@@ -15,11 +15,17 @@ from functools import partial
 
 import streamlit as st
 
-from indexer.api import ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse, describe_query, plain_date
+from indexer.api import (MAX_LIMIT, ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse,
+                         describe_query, plain_date)
 from search_app import chart, selection, state
 from search_app.state import PAGE_SIZE, SearchState
 
-FACET_TITLES = {"city": "城市", "year": "年份", "doc_type": "文件类型"}
+FACET_TITLES = {"doc_type": "文件类型"}
+# The engine's province value for the national documents (``--province 全国``).
+NATIONAL = "全国"
+NATIONAL_LABEL = "全国（国家层面文件）"
+# Provinces shown at once in the 地区 section (全国 and the ticked ones besides); the rest behind 「更多省份」.
+SHOWN_PROVINCES = 8
 EXAMPLES = ["低保", "养老服务", "儿童福利", "“城市低保”", "養老服務", "养老 -殡葬", "婚姻登记 OR 殡葬"]
 SYNTAX_HELP = """\
 - 空格分开的词须同时出现：`养老 青岛`
@@ -47,12 +53,15 @@ CSS = """
 .summary {color: #44516a; margin: .2rem 0 .6rem 0;}
 .hit {scroll-margin-top: 4.5rem;}
 .hit-body {display: flex; gap: .75rem; align-items: flex-start;}
-.hit-body .hit-passage {flex: 1 1 auto; min-width: 0;}
+.hit-body .hit-passage, .hit-body .ctx-passage {flex: 1 1 auto; min-width: 0;}
 .copy-btn {flex: none; border: 1px solid #c9d3e3; background: #fff; color: #2f6f9f; border-radius: .5rem;
   padding: .15rem .65rem; font-size: .85rem; line-height: 1.6; cursor: pointer; white-space: nowrap;}
 .copy-btn:hover, .copy-btn:focus-visible {background: #f3f8ff; border-color: #2f6f9f;}
 .ref-text {font-size: .88rem; line-height: 1.6; color: #44516a; margin-bottom: .5rem; overflow-wrap: anywhere;}
 .filters-btn {display: none;}
+/* The cities of the chosen province, nested under it. */
+[class*="st-key-cities-of"] {margin-left: 1.3rem; padding-left: .5rem; border-left: 2px solid #dbe3ef;}
+.more-passages .ctx {border-left-color: #dbe3ef;}
 @media (max-width: 640px) {
   .hit-body {flex-direction: column; gap: .3rem;}
   .copy-btn {align-self: flex-end;}
@@ -146,6 +155,12 @@ def year_label(year) -> str:
     return f"{year} 年" if year else "年份未注明"
 
 
+def place_label(item) -> str:
+    """Where a hit's or a document record's document speaks for: its city, else its province, else 全国."""
+    fields = item if isinstance(item, dict) else vars(item)
+    return fields.get("city") or fields.get("province") or (NATIONAL if fields.get("level") == NATIONAL else "")
+
+
 def inject_css() -> None:
     st.html(CSS)
     st.html(COPY_SCRIPT, unsafe_allow_javascript=True)
@@ -236,19 +251,18 @@ def overview(engine: SearchBackend) -> None:
     cols[0].metric("文档", f"{facts['documents']:,} 篇")
     cols[1].metric("段落", f"{facts['passages']:,} 个")
     cols[2].metric("字数", f"{facts['characters']:,}")
-    cols[3].metric("城市", f"{len(facts['facets'].get('city', []))} 个")
+    provinces = [b for b in facts["facets"].get("province", []) if b["value"] != NATIONAL]
+    cities = facts["facets"].get("city", [])
+    cols[3].metric("地区", f"{len(provinces)} 个省份" + (f"、{len(cities)} 个城市" if cities else ""))
     documents = engine.documents()
     left, right = st.columns([1, 1.3], gap="large")
     with left:
-        st.markdown("**各城市、各年份文档数**")
-        heatmap = chart.city_year_heatmap(engine.document_city_year_counts(), "文档数")
-        if heatmap is not None:
-            st.altair_chart(heatmap, width="stretch")
+        region_charts(chart.documents_by_region_year(documents), "文档数", "省份")
     with right:
         st.markdown("**最新文档**")
         newest = sorted(documents, key=lambda d: str(d.get("date") or ""), reverse=True)[:8]
         rows = "".join(
-            f'<div class="hit-meta"><b>{esc(d.get("title"))}</b><br>{esc(d.get("city") or "—")} · '
+            f'<div class="hit-meta"><b>{esc(d.get("title"))}</b><br>{esc(place_label(d) or "—")} · '
             f'{esc(when(d) or "日期未注明")} · {esc(d.get("doc_type") or "")}</div>'
             for d in newest
         )
@@ -295,32 +309,118 @@ def no_results(engine: SearchBackend, search: SearchState, response: SearchRespo
 # -- facets ---------------------------------------------------------------------------
 
 
-def facets_sidebar(response: SearchResponse, search: SearchState) -> None:
+def facets_sidebar(response: SearchResponse, search: SearchState, provinces: list[dict] | None = None) -> None:
+    """The filters: 地区 (全国 and provinces, the chosen province's cities nested under it), 年份 (a range
+    and decades), 文件类型. ``provinces``: the province buckets to list when they differ from the
+    response's (with cities ticked, the counts of the provinces as if none were)."""
     with st.sidebar:
         st.header("筛选")
         if search.has_filters:
             st.button("清除全部筛选", key="clear_filters", on_click=state.on_clear_filters, icon=":material/filter_alt_off:")
+        region_facet(response, search, response.facets.get("province", []) if provinces is None else provinces)
+        year_facet(response, search)
         for facet, title in FACET_TITLES.items():
             buckets = _with_selected(response.facets.get(facet, []), search.selections()[facet])
             if not buckets:
                 continue
             st.subheader(title)
             for bucket in buckets:
-                value = bucket["value"]
-                label = year_label(value) if facet == "year" else (value or "未注明")
-                st.checkbox(
-                    f"{md(label)} :gray[{bucket['count']}]", key=state.facet_key(facet, value),
-                    on_change=state.on_facet_toggled, args=(facet, value),
-                )
+                facet_checkbox(facet, bucket)
         st.caption("数字为各项下的匹配段落数；同一类可多选。")
         syntax_help()
+
+
+def facet_checkbox(facet: str, bucket: dict, label: str | None = None) -> None:
+    value = bucket["value"]
+    st.checkbox(f"{md(label or value or '未注明')} :gray[{bucket['count']}]", key=state.facet_key(facet, value),
+                on_change=state.on_facet_toggled, args=(facet, value))
+
+
+def region_facet(response: SearchResponse, search: SearchState, provinces: list[dict]) -> None:
+    """全国 and the provinces (by matches), the chosen province's cities nested under it; the provinces
+    past the first few behind 「更多省份」."""
+    buckets = _with_selected(provinces, search.provinces)
+    cities = _with_selected(response.facets.get("city", []), search.cities)
+    if not buckets and not cities:
+        return
+    st.subheader("地区")
+    national = [b for b in buckets if b["value"] == NATIONAL]
+    others = [b for b in buckets if b["value"] != NATIONAL]
+    ticked = [b for b in others if b["value"] in search.provinces]
+    rest = [b for b in others if b["value"] not in search.provinces]
+    room = max(0, SHOWN_PROVINCES - len(national) - len(ticked))
+    shown, more = ticked + rest[:room], rest[room:]
+    opened = expanded_province(search, buckets)
+    for bucket in national + shown:
+        facet_checkbox("province", bucket, NATIONAL_LABEL if bucket["value"] == NATIONAL else None)
+        if bucket["value"] == opened and cities:
+            with st.container(key="cities-of-province", gap=None):
+                for city in cities:
+                    facet_checkbox("city", city)
+    if cities and not opened:  # cities ticked from a link (or several provinces): listed so they can be unticked
+        ticked_cities = [c for c in cities if c["value"] in search.cities]
+        if ticked_cities:
+            st.caption("城市")
+            for city in ticked_cities:
+                facet_checkbox("city", city)
+    if more:
+        with st.expander(f"更多省份（{len(more)} 个）"):
+            for bucket in more:
+                facet_checkbox("province", bucket)
+    if len(search.provinces) > 1:
+        st.caption("只勾选一个省份时，可再按其城市筛选。")
+
+
+def expanded_province(search: SearchState, provinces: list[dict]) -> str | None:
+    """The province whose cities are listed (and charted) under it: the one ticked, else the only one
+    with matches; None for 全国 (no cities) or when several are ticked or listed."""
+    if search.provinces:
+        chosen = search.chosen_province
+    else:
+        listed = [b["value"] for b in provinces if b["value"] != NATIONAL]
+        chosen = listed[0] if len(listed) == 1 else None
+    return None if chosen == NATIONAL else chosen
+
+
+def year_facet(response: SearchResponse, search: SearchState) -> None:
+    """A range over the years with matches (a slider) and the decades as pills with their counts."""
+    present = sorted(b["value"] for b in response.facets.get("year", []) if b["value"])
+    chosen = [y for y in (search.year_from, search.year_to) if y]
+    if not present and not chosen:
+        return
+    st.subheader("年份")
+    ends = present + chosen
+    options = list(range(min(ends), max(ends) + 1))
+    low = search.year_from or options[0]
+    high = search.year_to or options[-1]
+    if len(options) > 1:
+        wanted = (max(low, options[0]), min(high, options[-1]))
+        if st.session_state.get(state.YEARS_KEY) != wanted:
+            st.session_state[state.YEARS_KEY] = wanted
+        # The default is a range, so the slider is a range slider (its value is set from the URL above).
+        st.select_slider("年份范围", options=options, value=(options[0], options[-1]), key=state.YEARS_KEY,
+                         on_change=state.on_years, args=(options,), label_visibility="collapsed")
+    label = (f"{low}–{high} 年" if low != high else f"{low} 年") if search.has_years else f"全部年份（{options[0]}–{options[-1]}）"
+    st.caption(label)
+    decades = sorted(response.facets.get("decade", []), key=lambda b: b["value"])
+    if decades:
+        counts = {b["value"]: b["count"] for b in decades}
+        picked = search.year_from if search.year_from and search.year_to == search.year_from + 9 else None
+        picked = picked if picked in counts else None
+        if st.session_state.get(state.DECADE_KEY) != picked:
+            st.session_state[state.DECADE_KEY] = picked
+        st.pills("年代", list(counts), key=state.DECADE_KEY, on_change=state.on_decade, label_visibility="collapsed",
+                 format_func=lambda decade: f"{decade}年代 {counts.get(decade, 0)}")
+    if search.has_years:
+        st.button("不限年份", key="years:clear", on_click=state.on_years_cleared, type="tertiary",
+                  icon=":material/close:")
 
 
 def sidebar_hint(with_syntax: bool = True) -> None:
     """The sidebar when there is nothing to filter yet."""
     with st.sidebar:
         st.header("筛选")
-        st.caption("输入检索词后，可在这里按城市、年份和文件类型筛选。")
+        st.caption("输入检索词后，可在这里按地区（全国、省份、城市）、年份和文件类型筛选。")
         if with_syntax:
             syntax_help()
 
@@ -359,8 +459,9 @@ def last_page(has_hits, empty: int) -> int:
 
 
 def summary(response: SearchResponse, search: SearchState) -> None:
-    pages = page_count(response.total, search)
-    text = f"找到 <b>{response.total:,}</b> 个段落 · 用时 {response.took_ms:.0f} 毫秒"
+    pages = page_count(results_total(response), search)
+    text = (f"<b>{response.total:,}</b> 个段落，来自 <b>{response.documents_total:,}</b> 份文件"
+            f" · 用时 {response.took_ms:.0f} 毫秒")
     if pages > 1:
         text += f" · 第 {search.page} / {pages} 页"
     if response.relaxed:
@@ -368,6 +469,7 @@ def summary(response: SearchResponse, search: SearchState) -> None:
     # On a phone the sidebar is folded away: a visible way to open the filters beside the count.
     text += '<button type="button" class="copy-btn filters-btn">筛选</button>'
     markup(f'<div class="summary">{text}</div>')
+    order_controls()
     if response.expansions:
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.caption(f"已同时搜索：{md('、'.join(response.expansions))}")
@@ -379,15 +481,29 @@ def summary(response: SearchResponse, search: SearchState) -> None:
     notices(response)
 
 
+def order_controls() -> None:
+    """The order (相关度 / 日期从新到旧) and the grouping (逐段列出 / 按文件归并) of the results."""
+    with st.container(horizontal=True, gap="small", key="order-controls"):
+        st.segmented_control("排序", list(state.SORTS), key=state.SORT_KEY, on_change=state.on_sort, required=True,
+                             format_func=state.SORTS.get, label_visibility="collapsed")
+        st.segmented_control("显示", list(state.GROUPS), key=state.GROUP_KEY, on_change=state.on_group, required=True,
+                             format_func=state.GROUPS.get, label_visibility="collapsed",
+                             help="逐段：每个匹配段落一条结果；按文件：每份文件一条，列出最相关的一段，其余段落可展开。")
+
+
 def notices(response: SearchResponse) -> None:
     """The engine's notices (a query cut to its limit, an unclosed quote, partial matches added)."""
     for notice in response.notices:
         st.info(md(notice), icon=":material/info:")
 
 
-def result_card(engine: SearchBackend, hit: Hit, query: str, with_similar: bool = True) -> None:
+def result_card(engine: SearchBackend, hit: Hit, query: str, with_similar: bool = True,
+                grouped: SearchState | None = None) -> None:
+    """A hit's card; ``grouped``: the search, when hits are grouped by document (its other passages on request)."""
     with st.container(border=True):
         markup(card_html(hit))
+        if grouped is not None and hit.document_matches > 1:
+            more_passages(engine, hit, grouped)
         if hit.duplicates:
             titles = {(engine.document(d["doc_id"]) or {}).get("title", d["doc_id"]) for d in hit.duplicates}
             st.caption(f"相同段落另见：{md('；'.join(f'《{t}》' for t in sorted(titles)))}")
@@ -404,6 +520,29 @@ def result_card(engine: SearchBackend, hit: Hit, query: str, with_similar: bool 
             context(engine, hit, query)
 
 
+def more_passages(engine: SearchBackend, hit: Hit, search: SearchState) -> None:
+    """「本文件另有 k 段」: opened, the document's other matching passages (same filters and order), each
+    with its copy button; asked of the engine only when opened."""
+    others = hit.document_matches - 1
+    box = st.expander(f"本文件另有 {others} 段", key=f"more:{hit.doc_id}", on_change="rerun",
+                      icon=":material/unfold_more:")
+    if not box.open:
+        return
+    with box:
+        response = engine.search(search.query, limit=min(hit.document_matches, MAX_LIMIT), doc_ids=[hit.doc_id],
+                                 sort=search.sort, **search.engine_filters())
+        rest = [other for other in response.hits if other.order != hit.order]
+        blocks = "".join(
+            '<div class="ctx">'
+            + (f'<div class="ctx-section">{esc(" › ".join(other.section))}</div>' if other.section else "")
+            + f'<div class="hit-body"><div class="ctx-passage">{_lines(other.highlight)}</div>'
+            f'{copy_button(other.citation)}</div></div>'
+            for other in rest)
+        markup(f'<div class="more-passages">{blocks}</div>')
+        if len(rest) < others:
+            st.caption(f"另有 {others - len(rest)} 段与上列段落相同或超出列出上限，未重复列出；请「阅读全文」。")
+
+
 def copy_button(text: str, label: str = "复制段落和出处") -> str:
     """A button that copies ``text`` (see :data:`COPY_SCRIPT`); the text rides in an escaped attribute."""
     value = html.escape(text.replace("\r\n", "\n").replace("\r", "\n"), quote=True).replace("\n", "&#10;")
@@ -415,7 +554,7 @@ def card_html(hit: Hit) -> str:
 
     The engine's highlight is already escaped; the rest is escaped here.
     """
-    meta = " · ".join(esc(part) for part in (hit.city, when(hit), hit.source) if part)
+    meta = " · ".join(esc(part) for part in (place_label(hit), when(hit), hit.source) if part)
     tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
     section = " › ".join(esc(s) for s in hit.section)
     rank = f'<span class="hit-rank">{hit.rank}.</span>' if hit.rank else ""  # 0: a passage shown for itself
@@ -471,7 +610,7 @@ def document_view(engine: SearchBackend, search: SearchState) -> None:
         st.warning(f"找不到文档「{md(doc_id)}」：它可能已从索引中删除。")
         return
     passages = engine.passages(doc_id, search.query, around=order)
-    meta = " · ".join(esc(document.get(part)) for part in ("city", "date", "source") if document.get(part))
+    meta = " · ".join(esc(part) for part in (place_label(document), when(document), document.get("source")) if part)
     markup(f'<div class="hit-title">{esc(document.get("title"))}</div><div class="hit-meta">{meta}</div>')
     shown = next((p for p in passages if p.is_hit), None)
     st.caption(f"全文 {len(passages)} 个段落" + ("；所选段落以蓝色标出，已滚动到视野中。" if shown else "。"))
@@ -492,27 +631,43 @@ def context_html(passages: list[ContextPassage]) -> str:
     return "".join(parts)
 
 
-def result_charts(rows: list[dict]) -> None:
-    """Beside the results: where and when the matches are. A city × year heat map while it is small;
-    past that, matches per year as bars and per place as a ranked bar chart. Clicking a bar filters."""
-    if chart.fits_heatmap(rows):
-        st.markdown("**匹配段落：城市 × 年份**")
-        heatmap = chart.city_year_heatmap(rows, "段落数")
-        if heatmap is not None:
-            st.altair_chart(heatmap, width="stretch")
-        st.caption("格中数字为当前结果（含筛选）中各城市、各年份的匹配段落数。")
-        return
-    years = chart.year_bars(rows, "段落数")
-    if years is not None:
-        st.markdown("**匹配段落：各年份**")
-        st.altair_chart(years, width="stretch", key="chart:year", selection_mode="pick",
-                        on_select=partial(state.on_chart_pick, "chart:year", "year", "年份"))
-    places = chart.place_bars(rows, "段落数")
-    if places is not None:
-        st.markdown("**匹配段落：各地区**（前 15 个）")
-        st.altair_chart(places, width="stretch", key="chart:city", selection_mode="pick",
-                        on_select=partial(state.on_chart_pick, "chart:city", "city", "地区"))
+def result_charts(rows: list[dict], by_city: bool) -> None:
+    """Beside the results: where and when the matches are, by province (by city once a province is
+    chosen). Clicking a bar filters."""
+    region_charts(rows, "段落数", "城市" if by_city else "省份", facet="city" if by_city else "province")
     st.caption("当前结果（含筛选）中的匹配段落数；点一根柱即按该年份或地区筛选，再点筛选栏可取消。")
+
+
+def region_charts(rows: list[dict], count_title: str, region_title: str, facet: str | None = None) -> None:
+    """A region × year heat map while it is small; past that, counts per year as bars and per region as
+    a ranked bar chart. With ``facet`` (province or city), clicking a bar selects that year or region."""
+    unknown = chart.PROVINCE_LEVEL if facet == "city" else chart.UNKNOWN_CITY
+    if chart.fits_heatmap(rows):
+        heatmap = chart.region_year_heatmap(rows, count_title, unknown)
+        if heatmap is not None:
+            st.markdown(f"**{count_title}：{region_title} × 年份**")
+            st.altair_chart(heatmap, width="stretch")
+        return
+    picking = {}
+    years = chart.year_bars(rows, count_title)
+    if years is not None:
+        st.markdown(f"**{count_title}：各年份**")
+        if facet:
+            picking = dict(key="chart:year", selection_mode="pick",
+                           on_select=partial(state.on_chart_pick, "chart:year", "year", "年份"))
+        st.altair_chart(years, width="stretch", **picking)
+    places = chart.place_bars(rows, count_title, unknown)
+    if places is not None:
+        st.markdown(f"**{count_title}：各{region_title}**（前 {chart.TOP_PLACES} 个）")
+        if facet:
+            picking = dict(key="chart:region", selection_mode="pick",
+                           on_select=partial(state.on_chart_pick, "chart:region", facet, "地区"))
+        st.altair_chart(places, width="stretch", **picking)
+
+
+def results_total(response: SearchResponse) -> int:
+    """What the pages count: passages, or documents when grouped by document."""
+    return response.documents_total if response.group == "document" else response.total
 
 
 def pager(total: int, search: SearchState) -> None:

@@ -161,4 +161,4 @@ def years_panel(engine: SearchBackend, search: SearchState) -> None:
 
 
 def _filters(search: SearchState) -> dict:
-    return dict(cities=search.cities, years=search.years, doc_types=search.doc_types, exact=search.exact)
+    return search.engine_filters()

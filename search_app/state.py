@@ -1,4 +1,7 @@
-"""The state of a search lives in the URL: ``?q=低保&city=烟台&city=青岛&year=2025&type=新闻报道&page=2``.
+"""The state of a search lives in the URL:
+``?q=低保&province=山东省&city=烟台&city=青岛&from=2020&to=2025&type=新闻报道&sort=date&group=document&page=2``.
+
+An old link's ``&year=2025`` (the year checkboxes this replaced) is read as the range 2025–2025.
 
 ``&similar=DOC_ID:ORDER`` shows the passages like one passage instead of the results.
 
@@ -25,13 +28,23 @@ MAX_QUERY_CHARS = 1000
 
 # URL parameter names, and the facet each filter belongs to.
 QUERY, PAGE, EXACT, SIMILAR = "q", "page", "exact", "similar"
+# The year range (``from``/``to``, each optional), the order and the grouping of the results.
+YEAR_FROM, YEAR_TO, SORT, GROUP, LEGACY_YEAR = "from", "to", "sort", "group", "year"
+SORTS = {"relevance": "相关度", "date": "日期从新到旧"}
+GROUPS = {"passage": "逐段", "document": "按文件"}
 # The whole-document view: ``&doc=DOC_ID&p=ORDER`` (the passage marked and brought into view).
 DOCUMENT, PASSAGE = "doc", "p"
-FILTER_PARAMS = {"city": "city", "year": "year", "doc_type": "type"}
+# The facets ticked in the sidebar: URL parameter per facet, and the state's field for it.
+FILTER_PARAMS = {"province": "province", "city": "city", "doc_type": "type"}
+FILTER_FIELDS = {"province": "provinces", "city": "cities", "doc_type": "doc_types"}
 
 # Widget keys mirrored from the URL.
 QUERY_KEY = "query_input"
 PAGE_KEY = "page_input"
+YEARS_KEY = "years_input"
+DECADE_KEY = "decade_input"
+SORT_KEY = "sort_input"
+GROUP_KEY = "group_input"
 # One-shot requests from a callback to the run it causes: scroll to the new page's first result,
 # fold the sidebar away on a phone after a filter was chosen.
 SCROLL_KEY = "scroll_to_page"
@@ -45,9 +58,15 @@ class QueryParams(Protocol):
 @dataclass(frozen=True)
 class SearchState:
     query: str = ""
+    # 全国 among the provinces selects the national documents.
+    provinces: tuple[str, ...] = ()
     cities: tuple[str, ...] = ()
-    years: tuple[int, ...] = ()
+    # The year range, both ends included; None: open on that side.
+    year_from: int | None = None
+    year_to: int | None = None
     doc_types: tuple[str, ...] = ()
+    sort: str = "relevance"
+    group: str = "passage"
     page: int = 1
     # True: search only the words as typed, without the thesaurus's synonyms.
     exact: bool = False
@@ -60,13 +79,21 @@ class SearchState:
     def from_params(cls, params: QueryParams) -> SearchState:
         """Read a state from query parameters, ignoring values that make no sense (a bad year, page 0)."""
         query = " ".join(_last(params.get_all(QUERY)).split())[:MAX_QUERY_CHARS]
-        years = tuple(int(y) for y in _unique(params.get_all(FILTER_PARAMS["year"])) if y.strip().isdigit())
+        year_from, year_to = _year(_last(params.get_all(YEAR_FROM))), _year(_last(params.get_all(YEAR_TO)))
+        legacy = [year for year in map(_year, params.get_all(LEGACY_YEAR)) if year]
+        if legacy and year_from is None and year_to is None:
+            year_from, year_to = min(legacy), max(legacy)
+        if year_from and year_to and year_from > year_to:
+            year_from, year_to = year_to, year_from
         page = _last(params.get_all(PAGE)).strip()
+        sort, group = _last(params.get_all(SORT)).strip(), _last(params.get_all(GROUP)).strip()
         return cls(
             query=query,
-            cities=_unique(params.get_all(FILTER_PARAMS["city"])),
-            years=years,
-            doc_types=_unique(params.get_all(FILTER_PARAMS["doc_type"])),
+            **{field: _unique(params.get_all(FILTER_PARAMS[facet])) for facet, field in FILTER_FIELDS.items()},
+            year_from=year_from,
+            year_to=year_to,
+            sort=sort if sort in SORTS else "relevance",
+            group=group if group in GROUPS else "passage",
             page=max(1, int(page)) if page.isdigit() else 1,
             exact=_last(params.get_all(EXACT)).strip() in ("1", "true"),
             similar=_passage(_last(params.get_all(SIMILAR))),
@@ -81,6 +108,14 @@ class SearchState:
         for facet, values in self.selections().items():
             if values:
                 params[FILTER_PARAMS[facet]] = [str(v) for v in values]
+        if self.year_from:
+            params[YEAR_FROM] = str(self.year_from)
+        if self.year_to:
+            params[YEAR_TO] = str(self.year_to)
+        if self.sort != "relevance":
+            params[SORT] = self.sort
+        if self.group != "passage":
+            params[GROUP] = self.group
         if self.exact:
             params[EXACT] = "1"
         if self.page > 1:
@@ -92,11 +127,27 @@ class SearchState:
         return params
 
     def selections(self) -> dict[str, tuple]:
-        return {"city": self.cities, "year": self.years, "doc_type": self.doc_types}
+        """The ticked values of each sidebar facet."""
+        return {facet: getattr(self, field) for facet, field in FILTER_FIELDS.items()}
+
+    def engine_filters(self, **overrides) -> dict:
+        """The filters as ``SearchBackend.search`` (:mod:`indexer.api`) and its siblings take them."""
+        filters = dict(provinces=self.provinces, cities=self.cities, doc_types=self.doc_types,
+                       date_from=self.year_from, date_to=self.year_to, exact=self.exact)
+        return filters | overrides
 
     @property
     def has_filters(self) -> bool:
-        return any(self.selections().values())
+        return any(self.selections().values()) or self.has_years
+
+    @property
+    def has_years(self) -> bool:
+        return bool(self.year_from or self.year_to)
+
+    @property
+    def chosen_province(self) -> str | None:
+        """The one province whose cities the 地区 section lists (None: none or several are ticked)."""
+        return self.provinces[0] if len(self.provinces) == 1 else None
 
     @property
     def offset(self) -> int:
@@ -107,14 +158,30 @@ class SearchState:
         return replace(self, query=" ".join(query.split())[:MAX_QUERY_CHARS], page=1, similar=None, document=None)
 
     def toggled(self, facet: str, value) -> SearchState:
-        """Select or unselect one facet value; the result list starts again on page 1."""
+        """Select or unselect one facet value; the result list starts again on page 1.
+
+        Cities are listed under the one province chosen, so ticking or unticking a province
+        drops the cities ticked (they belonged to the province chosen before).
+        """
         current = self.selections()[facet]
         values = tuple(v for v in current if v != value) if value in current else (*current, value)
-        field = {"city": "cities", "year": "years", "doc_type": "doc_types"}[facet]
-        return replace(self, **{field: values}, page=1)
+        changes = {FILTER_FIELDS[facet]: values}
+        if facet == "province":
+            changes["cities"] = ()
+        return replace(self, **changes, page=1)
+
+    def with_years(self, year_from: int | None, year_to: int | None) -> SearchState:
+        """The year range (None: open on that side); back to page 1."""
+        return replace(self, year_from=year_from or None, year_to=year_to or None, page=1)
+
+    def with_sort(self, sort: str) -> SearchState:
+        return replace(self, sort=sort if sort in SORTS else "relevance", page=1)
+
+    def with_group(self, group: str) -> SearchState:
+        return replace(self, group=group if group in GROUPS else "passage", page=1)
 
     def without_filters(self) -> SearchState:
-        return replace(self, cities=(), years=(), doc_types=(), page=1)
+        return replace(self, provinces=(), cities=(), year_from=None, year_to=None, doc_types=(), page=1)
 
     def on_page(self, page: int) -> SearchState:
         return replace(self, page=max(1, int(page)))
@@ -133,6 +200,12 @@ class SearchState:
 
 def _last(values: list[str]) -> str:
     return values[-1] if values else ""
+
+
+def _year(value: str) -> int | None:
+    """A year as the address gives it (``1990``); anything else (empty, a word, 0) as None."""
+    value = value.strip()
+    return int(value) if value.isdigit() and 1 <= len(value) <= 4 and int(value) > 0 else None
 
 
 def _passage(value: str) -> tuple[str, int] | None:
@@ -175,7 +248,7 @@ def facet_key(facet: str, value) -> str:
 
 def sync_widgets(state: SearchState) -> None:
     """Point the widgets at the URL's state before they are drawn (after Back, reload or a shared link)."""
-    wanted = {QUERY_KEY: state.query, PAGE_KEY: state.page}
+    wanted = {QUERY_KEY: state.query, PAGE_KEY: state.page, SORT_KEY: state.sort, GROUP_KEY: state.group}
     for facet, values in state.selections().items():
         prefix = facet_key(facet, "")
         wanted |= {key: False for key in st.session_state if isinstance(key, str) and key.startswith(prefix)}
@@ -202,16 +275,47 @@ def on_facet_toggled(facet: str, value) -> None:
 
 
 def on_chart_pick(key: str, facet: str, field: str) -> None:
-    """A bar clicked in a chart beside the results: select that year or place (once; the sidebar unselects)."""
-    from search_app.chart import UNKNOWN_CITY, picked
+    """A bar clicked in a chart beside the results: that year becomes the range, that place is ticked
+    (once; the sidebar unticks it)."""
+    from search_app.chart import UNKNOWN_REGIONS, picked
 
     value = picked(st.session_state.get(key), field)
-    if value is None or value == UNKNOWN_CITY:
+    if value is None or value in UNKNOWN_REGIONS:
         return
     search = current()
-    value = int(value) if facet == "year" else str(value)
-    if value not in search.selections()[facet]:
-        navigate(search.toggled(facet, value))
+    if facet == "year":
+        navigate(search.with_years(int(value), int(value)))
+    elif str(value) not in search.selections()[facet]:
+        navigate(search.toggled(facet, str(value)))
+
+
+def on_years(options: list[int]) -> None:
+    """The year slider moved: its range, or no range when it spans every year there is."""
+    chosen = st.session_state.get(YEARS_KEY)
+    if not isinstance(chosen, (tuple, list)) or len(chosen) != 2:
+        return
+    low, high = min(chosen), max(chosen)
+    if options and low <= min(options) and high >= max(options):
+        low = high = None
+    navigate(current().with_years(low, high))
+
+
+def on_decade() -> None:
+    """A decade pill: its ten years become the range; unpicking it clears the range."""
+    decade = st.session_state.get(DECADE_KEY)
+    navigate(current().with_years(decade, decade + 9) if decade else current().with_years(None, None))
+
+
+def on_years_cleared() -> None:
+    navigate(current().with_years(None, None))
+
+
+def on_sort() -> None:
+    navigate(current().with_sort(st.session_state.get(SORT_KEY) or "relevance"))
+
+
+def on_group() -> None:
+    navigate(current().with_group(st.session_state.get(GROUP_KEY) or "passage"))
 
 
 def on_clear_filters() -> None:

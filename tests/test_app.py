@@ -28,9 +28,7 @@ XSS_IMG = "<img src=x onerror=alert(1)>"
 MARKDOWN_BEACON = "\n\n![信标](http://127.0.0.1:9/beacon.png) [点此](http://127.0.0.1:9/link) $x^2$ **粗体**\n\n"
 
 
-@pytest.fixture
-def open_app(index_dir, monkeypatch):
-    """``open_app(q="低保", city=["烟台"])`` → an AppTest that has run once with those URL parameters."""
+def _opener(index_dir: Path, monkeypatch):
     monkeypatch.setenv("POLICY_SEARCH_INDEX", str(index_dir))
 
     def run(**params) -> AppTest:
@@ -42,6 +40,18 @@ def open_app(index_dir, monkeypatch):
         return at
 
     return run
+
+
+@pytest.fixture
+def open_app(index_dir, monkeypatch):
+    """``open_app(q="低保", city=["烟台"])`` → an AppTest that has run once with those URL parameters."""
+    return _opener(index_dir, monkeypatch)
+
+
+@pytest.fixture
+def open_collection(collection_index_dir, monkeypatch):
+    """Like ``open_app``, on the whole collection (national, provincial and city documents, 1950s–2020s)."""
+    return _opener(collection_index_dir, monkeypatch)
 
 
 def cards(at: AppTest) -> list[str]:
@@ -87,7 +97,8 @@ def test_no_query_shows_corpus_overview_and_example_searches(open_app, engine):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["文档"] == f"{overview['documents']} 篇"
     assert metrics["段落"] == f"{overview['passages']} 个"
-    assert metrics["城市"] == f"{len(overview['facets']['city'])} 个"
+    provinces = [b for b in overview["facets"]["province"] if b["value"] != "全国"]
+    assert metrics["地区"] == f"{len(provinces)} 个省份、{len(overview['facets']['city'])} 个城市"
     assert not cards(at)
     titles = " ".join(m.value for m in at.markdown)
     for doc in engine.documents():
@@ -114,7 +125,7 @@ def test_typing_a_query_searches_and_puts_it_in_the_url(open_app, engine):
     assert params(at) == {"q": ["低保"]}
     expected = engine.search("低保", limit=10)
     assert card_titles(at) == [html.escape(hit.title) for hit in expected.hits]
-    assert f"找到 <b>{expected.total}</b> 个段落" in summary(at) and "毫秒" in summary(at)
+    assert f"<b>{expected.total}</b> 个段落，来自 <b>{expected.documents_total}</b> 份文件" in summary(at) and "毫秒" in summary(at)
     assert {"青岛", "烟台", "聊城"} <= set(card_cities(at))
     assert all("<mark>" in card for card in cards(at))
     first = expected.hits[0]
@@ -172,7 +183,7 @@ def test_thesaurus_expansions_are_shown_and_can_be_switched_off(open_app, engine
     assert params(at) == {"q": ["低保"], "exact": ["1"]}
     assert not any("已同时搜索" in c.value for c in at.caption)
     exact = engine.search("低保", limit=0, exact=True)
-    assert f"找到 <b>{exact.total}</b> 个段落" in summary(at)
+    assert f"<b>{exact.total}</b> 个段落，来自" in summary(at)
 
 
 def test_engine_notices_and_partial_matches_are_shown(open_app, engine):
@@ -201,8 +212,15 @@ def test_traditional_document_is_shown_in_its_own_script(open_app):
 def test_facets_show_the_engines_counts(open_app, engine):
     at = open_app(q="低保")
     response = engine.search("低保", limit=0)
-    for facet in ("city", "year", "doc_type"):
+    # The seed documents are all in 山东省: its cities are listed under it without ticking it.
+    for facet in ("province", "city", "doc_type"):
         assert facet_labels(at, facet) == {str(b["value"]): (b["count"], False) for b in response.facets[facet]}
+    years = sorted(b["value"] for b in response.facets["year"])
+    slider = at.sidebar.select_slider(key="years_input")
+    assert slider.options == [str(y) for y in range(years[0], years[-1] + 1)] or years[0] == years[-1]
+    decades = at.sidebar.pills(key="decade_input")
+    assert decades.options == [f"{b['value']}年代 {b['count']}"
+                               for b in sorted(response.facets["decade"], key=lambda b: b["value"])]
 
 
 def test_checking_a_city_filters_results_and_keeps_disjunctive_counts(open_app, engine):
@@ -212,7 +230,7 @@ def test_checking_a_city_filters_results_and_keeps_disjunctive_counts(open_app, 
     assert params(at) == {"q": ["低保"], "city": ["烟台"]}
     assert set(card_cities(at)) == {"烟台"}
     response = engine.search("低保", cities=["烟台"], limit=0)
-    assert f"找到 <b>{response.total}</b> 个段落" in summary(at)
+    assert f"<b>{response.total}</b> 个段落，来自 <b>{response.documents_total}</b> 份文件" in summary(at)
     cities = facet_labels(at, "city")
     assert cities["烟台"][1] is True
     # Disjunctive: the other cities keep their counts and can be added.
@@ -226,15 +244,112 @@ def test_checking_a_city_filters_results_and_keeps_disjunctive_counts(open_app, 
 
 
 def test_url_parameters_seed_the_search_filters_and_widgets(open_app, engine):
-    at = open_app(q="养老", city=["烟台", "聊城"], year="2025")
-    expected = engine.search("养老", cities=["烟台", "聊城"], years=[2025], limit=10)
+    at = open_app(q="养老", city=["烟台", "聊城"], **{"from": "2025", "to": "2025"}, sort="date")
+    expected = engine.search("养老", cities=["烟台", "聊城"], date_from=2025, date_to=2025, sort="date", limit=10)
     assert card_titles(at) == [html.escape(hit.title) for hit in expected.hits]
     assert set(card_cities(at)) <= {"烟台", "聊城"}
     assert at.text_input(key="query_input").value == "养老"
     assert at.sidebar.checkbox(key="facet:city:烟台").value is True
     assert at.sidebar.checkbox(key="facet:city:聊城").value is True
-    assert at.sidebar.checkbox(key="facet:year:2025").value is True
     assert at.sidebar.checkbox(key="facet:city:青岛").value is False
+    assert at.segmented_control(key="sort_input").value == "date"
+    assert "2025 年" in [c.value for c in at.sidebar.caption]
+
+
+def test_an_old_link_with_year_checkboxes_reads_as_a_year_range(open_app, engine):
+    at = open_app(q="低保", year=["2024", "2025"])
+    expected = engine.search("低保", date_from=2024, date_to=2025, limit=10)
+    assert card_titles(at) == [html.escape(hit.title) for hit in expected.hits]
+    assert "2024–2025 年" in [c.value for c in at.sidebar.caption]
+
+
+def card_places(at: AppTest) -> set[str]:
+    return set(card_cities(at))
+
+
+def shows(at: AppTest, response) -> bool:
+    """The cards are the engine's hits, in its order."""
+    return card_titles(at) == [html.escape(hit.title) for hit in response.hits]
+
+
+def test_places_read_as_a_hierarchy_national_provinces_then_cities(open_collection, collection_engine):
+    engine = collection_engine
+    at = open_collection(q="社会救助")
+    response = engine.search("社会救助", limit=0)
+    # 全国 and every province with matches, each with the engine's count; no cities while several provinces are listed.
+    assert facet_labels(at, "province") == {b["value"]: (b["count"], False) for b in response.facets["province"]}
+    assert "全国" in facet_labels(at, "province") and len(facet_labels(at, "province")) > 20
+    assert facet_labels(at, "city") == {}
+    assert any(box.label.startswith("全国") for box in at.sidebar.checkbox if box.key == "facet:province:全国")
+
+    at.sidebar.checkbox(key="facet:province:山东省").check().run()
+    assert params(at) == {"q": ["社会救助"], "province": ["山东省"]}
+    shandong = engine.search("社会救助", provinces=["山东省"], limit=10)
+    assert shows(at, shandong)
+    assert {hit.province for hit in shandong.hits} == {"山东省"}
+    # The province's cities, nested under it, with the engine's counts; the other provinces stay listed.
+    assert facet_labels(at, "city") == {b["value"]: (b["count"], False) for b in shandong.facets["city"]}
+    assert {"青岛", "烟台", "聊城"} <= set(facet_labels(at, "city"))
+    assert facet_labels(at, "province")["山东省"] == (shandong.total, True)
+    assert "广东省" in facet_labels(at, "province")
+
+    at.sidebar.checkbox(key="facet:city:青岛").check().run()
+    assert params(at) == {"q": ["社会救助"], "province": ["山东省"], "city": ["青岛"]}
+    assert card_places(at) == {"青岛"}
+    # With a city ticked the provinces keep the counts they have without it: another can still be chosen.
+    assert facet_labels(at, "province")["广东省"] == (next(b["count"] for b in response.facets["province"]
+                                                        if b["value"] == "广东省"), False)
+    at.sidebar.checkbox(key="facet:province:广东省").check().run()
+    assert params(at) == {"q": ["社会救助"], "province": ["山东省", "广东省"]}
+    both = engine.search("社会救助", provinces=["山东省", "广东省"], limit=10)
+    assert shows(at, both)
+    assert both.total == sum(facet_labels(at, "province")[p][0] for p in ("山东省", "广东省"))
+
+    national = open_collection(q="社会救助", province="全国")
+    assert card_places(national) == {"全国"}
+
+
+def test_year_range_and_decades_ride_in_the_url(open_collection, collection_engine):
+    at = open_collection(q="社会救助")
+    at.sidebar.select_slider(key="years_input").set_value((2000, 2015)).run()
+    assert params(at) == {"q": ["社会救助"], "from": ["2000"], "to": ["2015"]}
+    expected = collection_engine.search("社会救助", date_from=2000, date_to=2015, limit=10)
+    assert shows(at, expected)
+    assert all(2000 <= hit.year <= 2015 for hit in expected.hits)
+    assert "2000–2015 年" in [c.value for c in at.sidebar.caption]
+
+    at.sidebar.pills(key="decade_input").set_value(2020).run()
+    assert params(at) == {"q": ["社会救助"], "from": ["2020"], "to": ["2029"]}
+    at.sidebar.button(key="years:clear").click().run()
+    assert params(at) == {"q": ["社会救助"]}
+
+
+def test_sorted_by_date_or_grouped_by_document_one_card_each_with_its_other_passages(open_collection, collection_engine):
+    at = open_collection(q="社会救助")
+    at.segmented_control(key="sort_input").set_value("date").run()
+    assert params(at) == {"q": ["社会救助"], "sort": ["date"]}
+    assert shows(at, collection_engine.search("社会救助", sort="date", limit=10))
+    at.segmented_control(key="sort_input").set_value("relevance").run()
+    assert params(at) == {"q": ["社会救助"]}
+
+    at.segmented_control(key="group_input").set_value("document").run()
+    assert params(at) == {"q": ["社会救助"], "group": ["document"]}
+    expected = collection_engine.search("社会救助", group="document", limit=10)
+    assert shows(at, expected)
+    assert f"<b>{expected.total}</b> 个段落，来自 <b>{expected.documents_total}</b> 份文件" in summary(at)
+    assert f"第 1 / {-(-expected.documents_total // 10)} 页" in summary(at)
+    more = [e.label for e in at.expander if e.label.startswith("本文件另有")]
+    assert more == [f"本文件另有 {hit.document_matches - 1} 段" for hit in expected.hits if hit.document_matches > 1]
+
+    # Opened, the card lists its document's other matching passages, as the engine finds them.
+    first = next(hit for hit in expected.hits if hit.document_matches > 2)
+    at.session_state[f"more:{first.doc_id}"] = True
+    at.run()
+    others = collection_engine.search("社会救助", doc_ids=[first.doc_id], limit=first.document_matches).hits
+    listed = next(m.value for m in at.markdown if m.value.startswith('<div class="more-passages">'))
+    shown = [hit for hit in others if hit.order != first.order]
+    assert shown and all(hit.highlight in listed for hit in shown)
+    assert listed.count('class="copy-btn"') == len(shown)
 
 
 def test_a_new_query_keeps_filters_and_returns_to_page_one(open_app):
@@ -244,7 +359,7 @@ def test_a_new_query_keeps_filters_and_returns_to_page_one(open_app):
 
 
 def test_clearing_filters(open_app):
-    at = open_app(q="低保", city="烟台", year="2025")
+    at = open_app(q="低保", province="山东省", city="烟台", **{"from": "2025"}, type="政策文件")
     at.sidebar.button(key="clear_filters").click().run()
     assert params(at) == {"q": ["低保"]}
     assert {"青岛", "烟台", "聊城"} <= set(card_cities(at))
@@ -341,12 +456,13 @@ def test_no_results_says_what_to_try(open_app):
 
 
 def test_no_results_under_filters_offers_to_clear_them(open_app, engine):
-    at = open_app(q="低保", city="烟台", year="2024")
+    at = open_app(q="低保", city="烟台", **{"from": "2024", "to": "2024"})
     assert not cards(at)
     unfiltered = engine.search("低保", limit=0).total
     assert f"去掉筛选共有 **{unfiltered}** 个段落" in " ".join(m.value for m in at.markdown)
-    # The selected year has no matches now but can still be unchecked.
-    assert facet_labels(at, "year")["2024"] == (0, True)
+    # The chosen range has no matches now but is shown and can be cleared.
+    assert "2024 年" in [c.value for c in at.sidebar.caption]
+    assert at.sidebar.button(key="years:clear")
     at.button(key="clear_filters_empty").click().run()
     assert params(at) == {"q": ["低保"]}
     assert cards(at)
@@ -567,7 +683,7 @@ def test_a_query_longer_than_the_engine_uses_is_kept_and_the_cut_is_said(open_ap
 def test_charts_beside_the_results_stay_legible_at_32_places_and_70_years():
     from search_app import chart
 
-    rows = [{"city": f"地区{place:02d}", "year": 1955 + year, "count": 1 + (place * year) % 5}
+    rows = [{"region": f"地区{place:02d}", "year": 1955 + year, "count": 1 + (place * year) % 5}
             for place in range(32) for year in range(70)]
     assert not chart.fits_heatmap(rows), "past 6 places or 12 years the heat map gives way to bars"
     years = chart.year_bars(rows, "段落数").to_dict()

@@ -418,36 +418,142 @@ def test_readers_see_no_deploy_button_or_developer_menu(page, app_url):
             assert developer not in labels, labels
 
 
-def test_a_phone_sets_a_filter_and_reads_the_results(browser, app_url):
+@contextmanager
+def phone(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                   device_scale_factor=2, locale="zh-CN")
-    page = context.new_page()
     try:
-        page.goto(f"{app_url}/?q={quote('低保')}")
-        wait_for_results(page)
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        open_filters = page.locator(".summary .filters-btn")
-        expect(open_filters).to_be_visible()  # a visible 筛选 button beside the count, not only the corner icon
-        open_filters.click()
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'false'", timeout=WAIT)
-        facet(page, "烟台").locator("label").click()
-        page.wait_for_url(lambda url: "city=" in url)
-        wait_for_results(page, {"烟台"})
-        # The panel folds away by itself after the choice: the results are what the reader sees.
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'true'", timeout=WAIT)
-        first = page.locator(".hit").first
-        box = first.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, "the card fits the screen"
-        expect(page.locator(".hit .copy-btn").first).to_be_visible()
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def filter_on_a_phone(page, url: str, label: str, param: str, places: set[str]) -> None:
+    """Open ``url``, open the filters with the 筛选 button beside the count, tick ``label``: the results are
+    from ``places``, the panel has folded away by itself and the first card fits the screen."""
+    page.goto(url)
+    wait_for_results(page)
+    open_filters = page.locator(".summary .filters-btn")
+    expect(open_filters).to_be_visible()  # a visible 筛选 button beside the count, not only the corner icon
+    open_filters.click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'false'", timeout=WAIT)
+    facet(page, label).locator("label").click()
+    page.wait_for_url(lambda address: f"{param}=" in address)
+    wait_for_results(page, places)
+    # The panel folds away by itself after the choice: the results are what the reader sees.
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'true'", timeout=WAIT)
+    box = page.locator(".hit").first.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, "the card fits the screen"
+    expect(page.locator(".hit .copy-btn").first).to_be_visible()
+
+
+def test_a_phone_sets_a_filter_and_reads_the_results(browser, app_url):
+    with phone(browser) as page:
+        filter_on_a_phone(page, f"{app_url}/?q={quote('低保')}", "烟台", "city", {"烟台"})
         text = page.locator('[data-testid="stMain"]').inner_text()
         assert "悬停" not in text
         page.screenshot(path=str(ARTIFACTS / "phone.png"))
-        assert sidebar.get_attribute("data-collapsed") == "true"
+        assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
         no_error_shown(page)
-    finally:
-        context.close()
+
+
+# -- the whole collection: places from the nation down, seven decades ------------------------------
+
+
+@pytest.fixture(scope="module")
+def collection_url(collection_index_dir):
+    """The app on the whole collection (national, provincial and city documents, 1950s–2020s)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(collection_index_dir, "collection") as base:
+        yield base
+
+
+def summary_text(page) -> str:
+    return page.locator(".summary").first.inner_text()
+
+
+def test_a_province_and_a_year_range_ride_in_the_url_and_survive_a_reload(page, collection_url):
+    search(page, collection_url, "社会救助")
+    wait_for_results(page)
+    assert "份文件" in summary_text(page) and "个段落，来自" in summary_text(page)
+    # 地区: 全国 and the provinces; tick 山东省 and its cities appear nested under it.
+    expect(facet(page, "全国")).to_be_visible()
+    assert facet(page, "青岛").count() == 0
+    facet(page, "山东省").locator("label").click()
+    page.wait_for_url(lambda url: "province=" in url)
+    wait_for_results(page)
+    qingdao = facet(page, "青岛")
+    expect(qingdao).to_be_visible()
+    nested = page.locator('[class*="st-key-cities-of"]')
+    assert nested.bounding_box()["x"] > facet(page, "山东省").bounding_box()["x"], "cities are indented under it"
+
+    # 年份: a decade, then the range slider's lower end one year on (keyboard, as a reader without a mouse would).
+    page.locator('[data-testid="stSidebar"] .stButtonGroup button').filter(has_text="2020年代").click()
+    page.wait_for_url(lambda url: "from=2020" in url and "to=2029" in url)
+    wait_for_results(page)
+    low = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
+    assert low.get_attribute("aria-valuetext") == "2020"
+    low.focus()
+    low.press("ArrowRight")
+    page.wait_for_url(lambda url: "from=2021" in url)
+    wait_for_results(page)
+    assert url_params(page) == {"q": ["社会救助"], "province": ["山东省"], "from": ["2021"], "to": ["2029"]}
+    summary_before, titles = summary_text(page), card_titles(page)
+    assert "份文件" in summary_before
+
+    page.reload()
+    wait_for_results(page)
+    assert url_params(page) == {"q": ["社会救助"], "province": ["山东省"], "from": ["2021"], "to": ["2029"]}
+    assert card_titles(page) == titles
+    assert summary_text(page).split(" · ")[0] == summary_before.split(" · ")[0]
+    expect(facet(page, "山东省").locator("input")).to_be_checked()
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("2021–2029 年")
+    # Every card is from 山东 (its cities or the province's own report) and from 2021–2029.
+    for meta in page.locator(".hit .hit-meta").all_inner_texts():
+        place, when = meta.split(" · ")[:2]
+        assert place in {"山东省", "青岛", "烟台", "聊城"}, meta
+        assert 2021 <= int(when[:4]) <= 2029, meta
+    page.screenshot(path=str(ARTIFACTS / "collection-shandong-2021.png"), full_page=True)
+    no_error_shown(page)
+
+
+def choice(page, label: str):
+    """An option of a segmented control above the results (相关度 / 日期从新到旧, 逐段 / 按文件)."""
+    return page.locator('[data-testid="stMain"] .stButtonGroup button').filter(
+        has=page.get_by_text(label, exact=True))
+
+
+def test_sort_by_date_and_group_by_document_in_the_browser(page, collection_url):
+    page.goto(f"{collection_url}/?q={quote('社会救助')}")
+    wait_for_results(page)
+    choice(page, "日期从新到旧").click()
+    page.wait_for_url(lambda url: "sort=date" in url)
+    wait_for_results(page)
+    choice(page, "按文件").click()
+    page.wait_for_url(lambda url: "group=document" in url)
+    wait_for_results(page)
+    titles = card_titles(page)
+    assert len(titles) == len(set(titles)), "one card per document"
+    more = page.locator('[data-testid="stExpander"]').filter(has_text="本文件另有").first
+    more.locator("summary").click()
+    more.locator(".more-passages .ctx").first.wait_for(timeout=WAIT)
+    assert more.locator(".more-passages .ctx").count() >= 1
+    page.reload()
+    wait_for_results(page)
+    assert url_params(page) == {"q": ["社会救助"], "sort": ["date"], "group": ["document"]}
+    assert card_titles(page) == titles
+    no_error_shown(page)
+
+
+def test_a_phone_chooses_a_province_and_reads_the_results(browser, collection_url):
+    with phone(browser) as page:
+        filter_on_a_phone(page, f"{collection_url}/?q={quote('社会救助')}", "广东省", "province", {"广东省"})
+        assert "份文件" in summary_text(page)
+        assert page.locator(".hit").first.bounding_box()["y"] < 844, "the first result starts on the first screen"
+        page.screenshot(path=str(ARTIFACTS / "phone-province.png"))
+        no_error_shown(page)
 
 
 # -- a hostile document ------------------------------------------------------------------------

@@ -57,4 +57,13 @@ def checked_paging(limit, offset) -> tuple[int, int, list[str]]:
 def facet_selections(cities, years, doc_types, provinces=()) -> dict[str, set]:
     """Facet selections with places in their canonical names (山东 → 山东省, 青島 → 青岛)."""
     return {"province": {canonical_province(p) for p in provinces}, "city": {canonical_city(c) for c in cities},
-            "year": {int(y) for y in years}, "doc_type": set(doc_types)}
+            "year": checked_years(years), "doc_type": set(doc_types)}
+
+
+def checked_years(years) -> set[int]:
+    """Selected years as integers; a value that is not one is an error, whatever its type."""
+    try:
+        return {int(year) for year in years or ()}
+    except (TypeError, ValueError, OverflowError):
+        shown = "、".join(str(year) for year in years)
+        raise QueryError(f"年份须为整数（如 2025）：{shown}") from None
