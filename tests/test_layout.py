@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "indexer"
 
@@ -100,4 +104,16 @@ def test_jieba_and_its_internals_stay_in_the_text_folder():
     assert importers == {"text/segmentation.py", "text/jieba_cache.py", "backends/whoosh/baselines.py"}, importers
     private = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")
                if JIEBA_PRIVATE.search(path.read_text(encoding="utf-8"))}
-    assert private == {"text/segmentation.py", "text/jieba_cache.py"}, private
+    assert private == {"text/segmentation.py"}, private
+
+
+@pytest.mark.parametrize("setup, module, said", [
+    ("import jieba; jieba.__version__ = '0.43.0'", "indexer.text.segmentation", "jieba 0.43.0"),
+    ("import whoosh; whoosh.__version__ = (2, 8, 0)", "indexer.backends.whoosh", "Whoosh 2.8.0"),
+], ids=["jieba", "whoosh"])
+def test_another_version_of_a_library_whose_internals_we_use_is_refused_on_import(setup, module, said):
+    code = f"{setup}\nimport {module}"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "ImportError" in result.stderr and said in result.stderr, result.stderr
+    fine = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
+    assert fine.returncode == 0, fine.stderr

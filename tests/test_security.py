@@ -116,14 +116,14 @@ def test_a_planted_or_shared_jieba_cache_file_is_not_trusted(tmp_path):
     reference = tokenizer()
     reference.initialize()
     reference.load_userdict(str(segmentation.USER_DICTIONARY))
-    jieba_cache.save(reference, segmentation.USER_DICTIONARY, jieba_cache.user_words(segmentation.USER_DICTIONARY))
+    segmentation.save_cached(reference, segmentation.USER_DICTIONARY, jieba_cache.user_words(segmentation.USER_DICTIONARY))
     (cache_file,) = folder.glob("policy-search-*.jieba")
-    assert jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
+    assert segmentation.load_cached(tokenizer(), segmentation.USER_DICTIONARY)
     cache_file.chmod(0o666)  # writable by anyone: it could have been swapped
-    assert not jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
+    assert not segmentation.load_cached(tokenizer(), segmentation.USER_DICTIONARY)
     cache_file.chmod(0o600)
     folder.chmod(0o777)  # the file is ours, but anyone could replace it through the folder
-    assert not jieba_cache.load(tokenizer(), segmentation.USER_DICTIONARY)
+    assert not segmentation.load_cached(tokenizer(), segmentation.USER_DICTIONARY)
 
 
 def test_word_and_pdf_files_that_take_too_long_to_parse_are_skipped_with_a_reason(tmp_path, monkeypatch):

@@ -15,6 +15,10 @@ per-user folder (``$XDG_CACHE_HOME/policy-search`` or ``~/.cache/policy-search``
 mode 0700), never under a fixed name in the world-writable temporary folder: a
 file planted there would silently change segmentation (or, for marshal, worse).
 A cache file is trusted only if this user owns it and no one else can write it.
+
+This module is the file format only; the tokenizer's state is read and set by
+:mod:`indexer.text.segmentation` (``load_cached``, ``save_cached``), the one module
+that touches jieba's internals.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 import struct
 import tempfile
 from array import array
+from dataclasses import dataclass
 from pathlib import Path
 
 FORMAT = 1
@@ -66,16 +71,27 @@ def _is_private(path: Path) -> bool:
     return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
-def load(tokenizer, user_dictionary: Path) -> bool:
-    """Fill ``tokenizer`` (initialized, user dictionary added) from the cache; False if there is none."""
+@dataclass
+class CachedDictionary:
+    """jieba's parsed dictionary as a cache file holds it: words with their frequencies (prefixes at 0), the
+    total, the user words' tags, and the user words jieba must force-split."""
+
+    freq: dict[str, int]
+    total: int
+    tags: dict[str, str]
+    force_split: list[str]
+
+
+def read(tokenizer, user_dictionary: Path) -> CachedDictionary | None:
+    """The cached dictionary for ``tokenizer``'s main dictionary and ``user_dictionary``; None if there is none."""
     path = _cache_path(tokenizer, user_dictionary)
     try:
         if path is None or not _is_private(path) or not _is_private(path.parent):
-            return False
+            return None
         data = path.read_bytes()
         magic, version, total, count, extras_length = _HEADER.unpack_from(data)
         if magic != _MAGIC or version != FORMAT:
-            return False
+            return None
         start = _HEADER.size
         freqs = array("q")
         freqs.frombytes(data[start:start + 8 * count])
@@ -83,33 +99,23 @@ def load(tokenizer, user_dictionary: Path) -> bool:
         extras = json.loads(data[start:start + extras_length].decode("utf-8"))
         words = data[start + extras_length:].decode("utf-8", "surrogatepass").split("\n")
         if len(words) != count or len(freqs) != count:
-            return False
+            return None
     except (OSError, ValueError, struct.error):
-        return False
-    from jieba import finalseg
-
-    tokenizer.FREQ = dict(zip(words, freqs))
-    tokenizer.total = total
-    tokenizer.user_word_tag_tab = dict(extras["tags"])
-    for word in extras["force_split"]:
-        finalseg.add_force_split(word)
-    tokenizer.initialized = True
-    return True
+        return None
+    return CachedDictionary(dict(zip(words, freqs)), total, dict(extras["tags"]), list(extras["force_split"]))
 
 
-def save(tokenizer, user_dictionary: Path, user_words: list[str] | None = None) -> None:
-    """Write the tokenizer's state for later processes (best effort: a failure only costs speed)."""
+def write(tokenizer, user_dictionary: Path, cached: CachedDictionary) -> None:
+    """Write a dictionary for later processes (best effort: a failure only costs speed)."""
     path = _cache_path(tokenizer, user_dictionary)
     if path is None:
         return
-    words = list(tokenizer.FREQ)
+    words = list(cached.freq)
     if any("\n" in word for word in words):
         return
-    force_split = [w for w in (user_words or []) if tokenizer.FREQ.get(w) == 0]
-    extras = json.dumps({"tags": tokenizer.user_word_tag_tab, "force_split": force_split},
-                        ensure_ascii=False).encode("utf-8")
-    freqs = array("q", (tokenizer.FREQ[w] for w in words))
-    blob = (_HEADER.pack(_MAGIC, FORMAT, tokenizer.total, len(words), len(extras)) + freqs.tobytes() + extras
+    extras = json.dumps({"tags": cached.tags, "force_split": cached.force_split}, ensure_ascii=False).encode("utf-8")
+    freqs = array("q", (cached.freq[w] for w in words))
+    blob = (_HEADER.pack(_MAGIC, FORMAT, cached.total, len(words), len(extras)) + freqs.tobytes() + extras
             + "\n".join(words).encode("utf-8", "surrogatepass"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

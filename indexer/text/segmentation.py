@@ -1,8 +1,8 @@
 """jieba, the one place it is touched: the shared segmenter with the civil-affairs dictionary, and a faster cut.
 
-Everything that reads jieba's internals (``FREQ``, ``total``, ``re_han_default``,
-``check_initialized``) is here or in its dictionary cache (:mod:`indexer.text.jieba_cache`),
-and the version it was written for is checked when this module is imported:
+Everything that reads or sets jieba's internals (``FREQ``, ``total``, ``re_han_default``,
+``check_initialized``, ``initialized``) is here — :mod:`indexer.text.jieba_cache` only reads and
+writes the cache file — and the version it was written for is checked when this module is imported:
 another jieba could segment differently under the same names.
 """
 
@@ -41,13 +41,40 @@ def segmenter() -> jieba.Tokenizer:
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = str(jieba_cache.private_cache_dir())
 
-    if jieba_cache.load(tokenizer, USER_DICTIONARY):
+    if load_cached(tokenizer, USER_DICTIONARY):
         return tokenizer
     tokenizer.initialize()
     if USER_DICTIONARY.exists():
         tokenizer.load_userdict(str(USER_DICTIONARY))
-    jieba_cache.save(tokenizer, USER_DICTIONARY, jieba_cache.user_words(USER_DICTIONARY))
+    save_cached(tokenizer, USER_DICTIONARY, jieba_cache.user_words(USER_DICTIONARY))
     return tokenizer
+
+
+def load_cached(tokenizer: jieba.Tokenizer, user_dictionary) -> bool:
+    """Fill ``tokenizer`` (initialized, user dictionary added) from the dictionary cache; False if there is none."""
+    from jieba import finalseg
+
+    from indexer.text import jieba_cache
+
+    cached = jieba_cache.read(tokenizer, user_dictionary)
+    if cached is None:
+        return False
+    tokenizer.FREQ = cached.freq
+    tokenizer.total = cached.total
+    tokenizer.user_word_tag_tab = cached.tags
+    for word in cached.force_split:
+        finalseg.add_force_split(word)
+    tokenizer.initialized = True
+    return True
+
+
+def save_cached(tokenizer: jieba.Tokenizer, user_dictionary, user_words: list[str] | None = None) -> None:
+    """Cache ``tokenizer``'s parsed dictionary for later processes (``user_words``: those jieba force-splits)."""
+    from indexer.text import jieba_cache
+
+    force_split = [w for w in (user_words or []) if tokenizer.FREQ.get(w) == 0]
+    jieba_cache.write(tokenizer, user_dictionary,
+                      jieba_cache.CachedDictionary(tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab, force_split))
 
 
 def dictionary_fingerprint() -> str:

@@ -20,7 +20,7 @@ def test_fast_cut_segments_exactly_like_jieba(corpus_dir):
 def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
     import jieba
 
-    from indexer.text import segmentation as analysis
+    from indexer.text import segmentation
     from indexer.text import jieba_cache
 
     def fresh():
@@ -30,11 +30,11 @@ def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
 
     reference = fresh()
     reference.initialize()
-    reference.load_userdict(str(analysis.USER_DICTIONARY))
-    assert not jieba_cache.load(fresh(), analysis.USER_DICTIONARY)
-    jieba_cache.save(reference, analysis.USER_DICTIONARY, jieba_cache.user_words(analysis.USER_DICTIONARY))
+    reference.load_userdict(str(segmentation.USER_DICTIONARY))
+    assert not segmentation.load_cached(fresh(), segmentation.USER_DICTIONARY)
+    segmentation.save_cached(reference, segmentation.USER_DICTIONARY, jieba_cache.user_words(segmentation.USER_DICTIONARY))
     cached = fresh()
-    assert jieba_cache.load(cached, analysis.USER_DICTIONARY)
+    assert segmentation.load_cached(cached, segmentation.USER_DICTIONARY)
     assert cached.FREQ == reference.FREQ and cached.total == reference.total
     assert cached.user_word_tag_tab == reference.user_word_tag_tab
     text = "青島市民政局推進養老服務和最低生活保障，城乡低保标准提高"
