@@ -7,18 +7,9 @@ with a notice (a limit above ``MAX_LIMIT``); filter values are canonical place n
 from __future__ import annotations
 
 from indexer.errors import QueryError
+from indexer.query.parse import check_text
 from indexer.ingest.places import canonical_city, canonical_province
 from indexer.records import MAX_LIMIT, MAX_RESULT_DEPTH
-
-
-def check_text(text, what: str) -> None:
-    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
-    if not isinstance(text, str):
-        raise QueryError(f"{what}须为文本。")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
 
 
 def checked_values(values, what: str) -> list[str]:

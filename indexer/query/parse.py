@@ -56,9 +56,20 @@ class ParsedQuery:
     notices: list[str] = field(default_factory=list)
 
 
+def check_text(text, what: str) -> None:
+    """A string the engine can read: text with a lone surrogate (half of a character) is refused."""
+    if not isinstance(text, str):
+        raise QueryError(f"{what}须为文本。")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise QueryError(f"{what}含有无法识别的字符（孤立的代理码位），请检查输入。") from None
+
+
 def parse_query(raw: str) -> ParsedQuery:
     if raw is None or not raw.strip():
         raise QueryError("请输入检索词。")
+    check_text(raw, "检索式")
     parsed = ParsedQuery(raw=raw)
     text = raw.replace("\u3000", " ").strip()
     if len(text) > MAX_QUERY_CHARS:

@@ -348,6 +348,7 @@ class SearchEngine(ChartCounts):
         :meth:`search`. Raises :class:`PassageMissing` for an unknown passage.
         """
         started = time.perf_counter()
+        check_text(doc_id, "文档编号")
         limit = max(0, min(int(limit), MAX_LIMIT))
         with self._lock:
             self._refresh()
@@ -400,8 +401,9 @@ class SearchEngine(ChartCounts):
 
     def passages(self, doc_id: str, query: str = "", around: int | None = None, window: int | None = None) -> list[ContextPassage]:
         """A document's passages in order, matches highlighted; ``around``/``window`` narrow to a neighbourhood."""
+        check_text(doc_id, "文档编号")
         try:
-            needles = compile_query(parse_query(query)).all_needles if query.strip() else []
+            needles = compile_query(parse_query(query)).all_needles if query and query.strip() else []
         except QueryError:
             needles = []
         with self._lock:
