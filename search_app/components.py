@@ -254,7 +254,7 @@ def overview(engine: SearchBackend) -> None:
     cols[2].metric("字数", f"{facts['characters']:,}")
     provinces = [b for b in facts["facets"].get("province", []) if b["value"] != NATIONAL]
     cities = facts["facets"].get("city", [])
-    cols[3].metric("地区", f"{len(provinces)} 个省份" + (f"、{len(cities)} 个城市" if cities else ""))
+    cols[3].metric("地区", f"{len(provinces)} 省" + (f" {len(cities)} 市" if cities else ""))
     documents = engine.documents()
     left, right = st.columns([1, 1.3], gap="large")
     with left:

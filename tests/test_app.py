@@ -98,7 +98,7 @@ def test_no_query_shows_corpus_overview_and_example_searches(open_app, engine):
     assert metrics["文档"] == f"{overview['documents']} 篇"
     assert metrics["段落"] == f"{overview['passages']} 个"
     provinces = [b for b in overview["facets"]["province"] if b["value"] != "全国"]
-    assert metrics["地区"] == f"{len(provinces)} 个省份、{len(overview['facets']['city'])} 个城市"
+    assert metrics["地区"] == f"{len(provinces)} 省 {len(overview['facets']['city'])} 市"
     assert not cards(at)
     titles = " ".join(m.value for m in at.markdown)
     for doc in engine.documents():
