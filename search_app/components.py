@@ -49,6 +49,7 @@ CSS = """
 .doc-page {max-width: 56rem;}
 .doc-page .ctx {scroll-margin-top: 4.5rem;}
 .summary {color: #44516a; margin: .2rem 0 .6rem 0;}
+.summary-filters {font-size: .88rem; color: #2f6f9f; margin-top: .15rem;}
 .hit {scroll-margin-top: 4.5rem;}
 .hit-body {display: flex; gap: .75rem; align-items: flex-start;}
 .hit-body .hit-passage, .hit-body .ctx-passage {flex: 1 1 auto; min-width: 0;}
@@ -369,6 +370,22 @@ def region_facet(response: SearchResponse, search: SearchState, provinces: list[
         st.caption("只勾选一个省份时，可再按其城市筛选。")
 
 
+def years_label(search: SearchState) -> str:
+    """The chosen year range as a reader says it: 2021–2029 年, 2025 年, 2021 年起, 至 1999 年."""
+    low, high = search.year_from, search.year_to
+    if low and high:
+        return f"{low}–{high} 年" if low != high else f"{low} 年"
+    return f"{low} 年起" if low else f"至 {high} 年" if high else ""
+
+
+def filters_in_force(search: SearchState) -> str:
+    """The filters chosen, on one line: 山东省 › 青岛 · 2021–2029 年 · 政策文件."""
+    places = "、".join(NATIONAL_LABEL if p == NATIONAL else p for p in search.provinces)
+    if search.cities:
+        places = f"{places} › {'、'.join(search.cities)}" if places else "、".join(search.cities)
+    return " · ".join(part for part in (places, years_label(search), "、".join(search.doc_types)) if part)
+
+
 def expanded_province(search: SearchState, provinces: list[dict]) -> str | None:
     """The province whose cities are listed (and charted) under it: the one ticked, else the only one
     with matches; None for 全国 (no cities) or when several are ticked or listed."""
@@ -398,8 +415,7 @@ def year_facet(response: SearchResponse, search: SearchState) -> None:
         # The default is a range, so the slider is a range slider (its value is set from the URL above).
         st.select_slider("年份范围", options=options, value=(options[0], options[-1]), key=state.YEARS_KEY,
                          on_change=state.on_years, args=(options,), label_visibility="collapsed")
-    label = (f"{low}–{high} 年" if low != high else f"{low} 年") if search.has_years else f"全部年份（{options[0]}–{options[-1]}）"
-    st.caption(label)
+    st.caption(years_label(search) if search.has_years else f"全部年份（{options[0]}–{options[-1]}）")
     decades = sorted(response.facets.get("decade", []), key=lambda b: b["value"])
     if decades:
         counts = {b["value"]: b["count"] for b in decades}
@@ -466,16 +482,19 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         text += " · 含只匹配部分检索词的结果"
     # On a phone the sidebar is folded away: a visible way to open the filters beside the count.
     text += '<button type="button" class="copy-btn filters-btn">筛选</button>'
+    chosen = filters_in_force(search)
+    if chosen:
+        text += f'<div class="summary-filters">筛选：{esc(chosen)}</div>'
     markup(f'<div class="summary">{text}</div>')
     order_controls()
     if response.expansions:
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption(f"已同时搜索：{md('、'.join(response.expansions))}")
-        right.button("只搜原词", key="exact_on", on_click=state.on_exact, args=(True,), type="tertiary")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.caption(f"已同时搜索：{md('、'.join(response.expansions))}", width="content")
+            st.button("只搜原词", key="exact_on", on_click=state.on_exact, args=(True,), type="tertiary")
     elif search.exact:
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.caption("只搜索输入的原词（未用同义词扩展）。")
-        right.button("使用同义词", key="exact_off", on_click=state.on_exact, args=(False,), type="tertiary")
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.caption("只搜索输入的原词（未用同义词扩展）。", width="content")
+            st.button("使用同义词", key="exact_off", on_click=state.on_exact, args=(False,), type="tertiary")
     notices(response)
 
 
@@ -632,20 +651,21 @@ def context_html(passages: list[ContextPassage]) -> str:
 def result_charts(rows: list[dict], by_city: bool) -> None:
     """Beside the results: where and when the matches are, by province (by city once a province is
     chosen). Clicking a bar filters."""
-    region_charts(rows, "段落数", "城市" if by_city else "省份", facet="city" if by_city else "province")
-    st.caption("当前结果（含筛选）中的匹配段落数；点一根柱即按该年份或地区筛选，再点筛选栏可取消。")
+    bars = region_charts(rows, "段落数", "城市" if by_city else "省份", facet="city" if by_city else "province")
+    st.caption("当前结果（含筛选）中的匹配段落数；"
+               + ("点一根柱即按该年份或地区筛选，再点筛选栏可取消。" if bars else "格中数字为各地区、各年份的段落数。"))
 
 
-def region_charts(rows: list[dict], count_title: str, region_title: str, facet: str | None = None) -> None:
+def region_charts(rows: list[dict], count_title: str, region_title: str, facet: str | None = None) -> bool:
     """A region × year heat map while it is small; past that, counts per year as bars and per region as
-    a ranked bar chart. With ``facet`` (province or city), clicking a bar selects that year or region."""
+    a ranked bar chart (then True). With ``facet`` (province or city), clicking a bar selects that year or region."""
     unknown = chart.PROVINCE_LEVEL if facet == "city" else chart.UNKNOWN_CITY
     if chart.fits_heatmap(rows):
         heatmap = chart.region_year_heatmap(rows, count_title, unknown)
         if heatmap is not None:
             st.markdown(f"**{count_title}：{region_title} × 年份**")
             st.altair_chart(heatmap, width="stretch")
-        return
+        return False
     picking = {}
     years = chart.year_bars(rows, count_title)
     if years is not None:
@@ -661,6 +681,7 @@ def region_charts(rows: list[dict], count_title: str, region_title: str, facet: 
             picking = dict(key="chart:region", selection_mode="pick",
                            on_select=partial(state.on_chart_pick, "chart:region", facet, "地区"))
         st.altair_chart(places, width="stretch", **picking)
+    return True
 
 
 def results_total(response: SearchResponse) -> int:

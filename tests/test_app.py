@@ -254,6 +254,8 @@ def test_url_parameters_seed_the_search_filters_and_widgets(open_app, engine):
     assert at.sidebar.checkbox(key="facet:city:青岛").value is False
     assert at.segmented_control(key="sort_input").value == "date"
     assert "2025 年" in [c.value for c in at.sidebar.caption]
+    # The filters in force are said under the count too (on a phone the panel is folded away).
+    assert '<div class="summary-filters">筛选：烟台、聊城 · 2025 年</div>' in summary(at)
 
 
 def test_an_old_link_with_year_checkboxes_reads_as_a_year_range(open_app, engine):
@@ -296,6 +298,7 @@ def test_places_read_as_a_hierarchy_national_provinces_then_cities(open_collecti
     at.sidebar.checkbox(key="facet:city:青岛").check().run()
     assert params(at) == {"q": ["社会救助"], "province": ["山东省"], "city": ["青岛"]}
     assert card_places(at) == {"青岛"}
+    assert "筛选：山东省 › 青岛</div>" in summary(at)
     # With a city ticked the provinces keep the counts they have without it: another can still be chosen.
     assert facet_labels(at, "province")["广东省"] == (next(b["count"] for b in response.facets["province"]
                                                         if b["value"] == "广东省"), False)
