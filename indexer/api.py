@@ -18,6 +18,7 @@ from indexer.engine.citation import plain_date
 from indexer.config import DEFAULT_CORPUS_DIR, default_index_dir
 from indexer.errors import (BuildFailed, IndexBusy, IndexMissing, IndexOutdated, NotAnIndex, PassageMissing,
                             QueryError, UnknownDocuments, UnreadableFile, UserError)
+from indexer.ingest.places import NATIONAL
 from indexer.names import display_path, json_text, one_line
 from indexer.query.parse import MAX_QUERY_CHARS, parse_query
 from indexer.records import (ContextPassage, FigureRow, FiguresResponse, Hit, SearchResponse, SimilarResponse,
@@ -31,7 +32,7 @@ __all__ = [
     "MAX_LIMIT", "MAX_QUERY_CHARS", "QueryShape", "describe_query", "SearchBackend", "open_engine",
     "build_index", "update_index", "add_paths", "remove_documents", "analyze", "default_index_dir", "plain_date",
     "export", "FORMATS", "preload", "DEFAULT_CORPUS_DIR", "display_path", "json_text", "one_line",
-    "indexed_documents", "detect_encoding",
+    "indexed_documents", "detect_encoding", "NATIONAL",
 ]
 
 
@@ -76,7 +77,7 @@ class SearchBackend(Protocol):
 
     def documents(self) -> list[dict]: ...
 
-    def document_city_year_counts(self) -> list[dict]: ...
+    def document_region_year_counts(self, region: str = "province") -> list[dict]: ...
 
     def passages(self, doc_id: str, query: str = "", around: int | None = None,
                  window: int | None = None) -> list[ContextPassage]: ...

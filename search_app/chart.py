@@ -42,18 +42,6 @@ def region_year_heatmap(rows: list[dict], count_title: str, unknown: str = UNKNO
     return (cells + labels).properties(height=max(90, 44 * len(regions))).configure(font=FONT).configure_view(stroke=None)
 
 
-def documents_by_region_year(documents: list[dict], region: str = "province") -> list[dict]:
-    """Documents tallied by province (全国 for national ones) or city, and year, in the rows' shape."""
-    counts = Counter((_region_of(doc, region), doc.get("year") or "") for doc in documents)
-    return [{"region": place, "year": year, "count": count} for (place, year), count in counts.items()]
-
-
-def _region_of(document: dict, region: str) -> str:
-    if region == "city":
-        return document.get("city") or ""
-    return "全国" if document.get("level") == "全国" else document.get("province") or ""
-
-
 def _totals(data: list[dict], key: str, count_title: str) -> Counter:
     totals: Counter = Counter()
     for d in data:

@@ -15,14 +15,12 @@ from functools import partial
 
 import streamlit as st
 
-from indexer.api import (MAX_LIMIT, ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse,
+from indexer.api import (MAX_LIMIT, NATIONAL, ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse,
                          describe_query, plain_date)
 from search_app import chart, selection, state
 from search_app.state import PAGE_SIZE, SearchState
 
 FACET_TITLES = {"doc_type": "文件类型"}
-# The engine's province value for the national documents (``--province 全国``).
-NATIONAL = "全国"
 NATIONAL_LABEL = "全国（国家层面文件）"
 # Provinces shown at once in the 地区 section (全国 and the ticked ones besides); the rest behind 「更多省份」.
 SHOWN_PROVINCES = 8
@@ -258,7 +256,7 @@ def overview(engine: SearchBackend) -> None:
     documents = engine.documents()
     left, right = st.columns([1, 1.3], gap="large")
     with left:
-        region_charts(chart.documents_by_region_year(documents), "文档数", "省份")
+        region_charts(engine.document_region_year_counts(), "文档数", "省份")
     with right:
         st.markdown("**最新文档**")
         newest = sorted(documents, key=lambda d: str(d.get("date") or ""), reverse=True)[:8]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -65,12 +64,21 @@ def test_a_query_that_cannot_be_searched_has_no_shape(query):
     assert api.describe_query(query) is None
 
 
-def test_documents_by_city_and_year_come_from_the_engine(engine):
-    rows = engine.document_city_year_counts()
-    expected = Counter((d.get("city") or "", d.get("year") or "") for d in engine.documents())
-    assert {(r["city"], r["year"]): r["count"] for r in rows} == expected
-    assert sorted((r["city"], r["year"], r["count"]) for r in rows) == [  # the seed corpus's five documents
-        ("烟台", 2025, 1), ("聊城", 2026, 1), ("青岛", 2024, 1), ("青岛", 2025, 2)]
+def test_documents_by_region_and_year_come_from_the_engine(engine):
+    for region in ("province", "city"):
+        rows = engine.document_region_year_counts(region)
+        assert sum(r["count"] for r in rows) == len(engine.documents())
+    assert sorted((r["region"], r["year"], r["count"]) for r in engine.document_region_year_counts("city")) == [
+        ("烟台", 2025, 1), ("聊城", 2026, 1), ("青岛", 2024, 1), ("青岛", 2025, 2)]  # the seed corpus's five documents
+    assert {r["region"] for r in engine.document_region_year_counts()} == {"山东省"}
+    with pytest.raises(api.QueryError):
+        engine.document_region_year_counts("county")
+
+
+def test_national_documents_count_under_national(collection_engine):
+    rows = collection_engine.document_region_year_counts()
+    national = sum(r["count"] for r in rows if r["region"] == api.NATIONAL)
+    assert national == sum(d.get("level") == api.NATIONAL for d in collection_engine.documents()) > 40
 
 
 def test_the_tracked_corpora_come_from_the_engine(engine, corpus_dir):

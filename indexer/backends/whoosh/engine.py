@@ -389,10 +389,13 @@ class SearchEngine(ChartCounts):
     def documents(self) -> list[dict]:
         return list(self._documents.values())
 
-    def document_city_year_counts(self) -> list[dict]:
-        """The collection's documents tallied by city and year: ``[{"city", "year", "count"}]``."""
-        counts = Counter((d.get("city") or "", d.get("year") or "") for d in self._documents.values())
-        return [{"city": city, "year": year, "count": count} for (city, year), count in counts.items()]
+    def document_region_year_counts(self, region: str = "province") -> list[dict]:
+        """The collection's documents tallied by region and year: ``[{"region", "year", "count"}]``, the region
+        as the facets have it — a province (全国 for a national document) or, ``region="city"``, a city."""
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
+        counts = Counter((_facet_value(d, region) or "", d.get("year") or "") for d in self._documents.values())
+        return [{"region": place, "year": year, "count": count} for (place, year), count in counts.items()]
 
     @property
     def corpora(self) -> list[Path]:
