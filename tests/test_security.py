@@ -74,7 +74,7 @@ def test_a_docx_zip_bomb_is_skipped_with_a_reason(tmp_path, monkeypatch):
     from indexer.backends.whoosh.build import build_index
     from tests.ingest_support import notice, write_docx
 
-    monkeypatch.setattr(readers, "MAX_UNPACKED_BYTES", 1024 * 1024)  # a modest bomb against a lowered limit
+    monkeypatch.setattr(readers.base, "MAX_UNPACKED_BYTES", 1024 * 1024)  # a modest bomb against a lowered limit
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text(notice("青岛", "养老服务", "子标记"), encoding="utf-8")
@@ -131,7 +131,7 @@ def test_word_and_pdf_files_that_take_too_long_to_parse_are_skipped_with_a_reaso
     from indexer.backends.whoosh.build import build_index
     from tests.ingest_support import make_pdf, notice, write_docx
 
-    monkeypatch.setattr(readers, "MAX_PARSE_SECONDS", -1.0)  # every file is already over its time
+    monkeypatch.setattr(readers.base, "MAX_PARSE_SECONDS", -1.0)  # every file is already over its time
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text(notice("青岛", "养老服务", "子标记"), encoding="utf-8")

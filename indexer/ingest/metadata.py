@@ -15,7 +15,6 @@ import re
 
 from indexer.ingest.cleaning import is_chrome
 from indexer.ingest.front_matter import _FULL_DATE, _FULL_WIDTH_DIGITS, _iso
-from indexer.ingest.front_matter import is_url  # noqa: F401 (indexer/ingest/readers.py reads it here)
 from indexer.ingest.places import infer_city, place_values, province_of
 from indexer.text.script import to_simplified
 

@@ -71,16 +71,16 @@ def test_decoding_streams_in_tiny_chunks_without_changing_a_line(tmp_path, monke
     text = (TEXT * 3).replace("\n", "\r\n") + "末行没有换行"
     path = tmp_path / "chunks.txt"
     path.write_bytes(text.encode(how))
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 7)
-    monkeypatch.setattr(readers, "KEEP_CHARS", 0)  # never cached: every read streams
+    monkeypatch.setattr(readers.base, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(readers.base, "KEEP_CHARS", 0)  # never cached: every read streams
     source = open_source(path)
     assert list(source.lines()) == split_lines(text)
     assert list(source.lines()) == split_lines(text)  # a second pass reads the same
 
 
 def test_an_over_long_line_is_cut_at_a_sentence_end(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_LINE_CHARS", 50)
-    monkeypatch.setattr(readers, "CHUNK_BYTES", 16)
+    monkeypatch.setattr(readers.base, "MAX_LINE_CHARS", 50)
+    monkeypatch.setattr(readers.base, "CHUNK_BYTES", 16)
     sentence = "社区养老服务中心覆盖全部街道。"  # 15 characters
     path = tmp_path / "long.txt"
     path.write_text("标题\n" + sentence * 20 + "\n", encoding="utf-8")
