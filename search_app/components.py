@@ -1,37 +1,23 @@
-"""What the page is made of: the search box, facets, result cards, context, and the page's states.
+"""What the page is made of: the search box, result cards, context, the whole document and the page's states.
 
-Only two kinds of text reach ``unsafe_allow_html``: the engine's ``highlight``
-(escaped by the engine, with ``<mark>`` added) and strings passed through
-:func:`esc` here. Everything else goes through Streamlit's own text widgets.
+Document text reaches the page only through :mod:`search_app.escaping`; the filters are :mod:`search_app.filters`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import re
 from functools import partial
 
 import streamlit as st
 
-from indexer.api import (MAX_LIMIT, NATIONAL, ContextPassage, Hit, SearchBackend, SearchResponse, SimilarResponse,
-                         describe_query, plain_date)
-from search_app import chart, selection, state
+from indexer.api import NATIONAL, SearchBackend, SearchResponse, describe_query, plain_date
+from search_app import chart, filters, state
+from search_app.escaping import esc, markup, md
 from search_app.state import PAGE_SIZE, SearchState
 
-FACET_TITLES = {"doc_type": "文件类型"}
-NATIONAL_LABEL = "全国（国家层面文件）"
 # Provinces shown at once in the 地区 section (全国 and the ticked ones besides); the rest behind 「更多省份」.
-SHOWN_PROVINCES = 8
 EXAMPLES = ["低保", "养老服务", "儿童福利", "“城市低保”", "養老服務", "养老 -殡葬", "婚姻登记 OR 殡葬"]
-SYNTAX_HELP = """\
-- 空格分开的词须同时出现：`养老 青岛`
-- 引号内为精确短语：`"城市低保"`
-- 减号排除：`养老 -殡葬`
-- `OR` 表示任选其一：`婚姻登记 OR 殡葬`
-- 简体、繁体通查，结果保留原文字形。
-"""
 
 CSS = """
 <style>
@@ -111,36 +97,6 @@ if (!window.policySearchCopy) {
 }
 </script>
 """
-
-
-def esc(value) -> str:
-    """Text for HTML inside Markdown: markup escaped, and on one line.
-
-    A line break in a title or a place could end the HTML block it sits in (a
-    blank line does), and Markdown would then act on the rest: links, images a
-    browser fetches, formulas. Every run of white space holding a line break is
-    one space here, so a value never leaves its element.
-    """
-    return html.escape(_one_line(value), quote=True)
-
-
-def md(value) -> str:
-    """Text for Markdown (labels, captions, notices): on one line, every character Markdown acts on escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:&=@%^\"'])", r"\\\1", _one_line(value))
-
-
-def html_block(text: str) -> str:
-    """A block for ``st.markdown(..., unsafe_allow_html=True)``: no line break at all, so it is one HTML block."""
-    return re.sub(r"[\r\n]+", " ", text)
-
-
-def markup(html_text: str) -> None:
-    """Draw escaped HTML (see the module's note) as one HTML block, never as Markdown."""
-    st.markdown(html_block(html_text), unsafe_allow_html=True)
-
-
-def _one_line(value) -> str:
-    return re.sub(r"\s*[\r\n\u2028\u2029\x0b\x0c\x85]\s*", " ", str(value if value is not None else ""))
 
 
 def when(item) -> str:
@@ -237,7 +193,7 @@ def index_missing(error: Exception) -> None:
 def query_error(error: Exception) -> None:
     st.error(f"检索式有误：{md(error)}")
     with st.expander("检索语法", expanded=True):
-        st.markdown(SYNTAX_HELP)
+        st.markdown(filters.SYNTAX_HELP)
 
 
 def overview(engine: SearchBackend) -> None:
@@ -305,151 +261,6 @@ def no_results(engine: SearchBackend, search: SearchState, response: SearchRespo
             st.button("使用同义词扩展", key="exact_off_empty", on_click=state.on_exact, args=(False,))
 
 
-# -- facets ---------------------------------------------------------------------------
-
-
-def facets_sidebar(response: SearchResponse, search: SearchState, provinces: list[dict] | None = None) -> None:
-    """The filters: 地区 (全国 and provinces, the chosen province's cities nested under it), 年份 (a range
-    and decades), 文件类型. ``provinces``: the province buckets to list when they differ from the
-    response's (with cities ticked, the counts of the provinces as if none were)."""
-    with st.sidebar:
-        st.header("筛选")
-        if search.has_filters:
-            st.button("清除全部筛选", key="clear_filters", on_click=state.on_clear_filters, icon=":material/filter_alt_off:")
-        region_facet(response, search, response.facets.get("province", []) if provinces is None else provinces)
-        year_facet(response, search)
-        for facet, title in FACET_TITLES.items():
-            buckets = _with_selected(response.facets.get(facet, []), search.selections()[facet])
-            if not buckets:
-                continue
-            st.subheader(title)
-            for bucket in buckets:
-                facet_checkbox(facet, bucket)
-        st.caption("数字为各项下的匹配段落数；同一类可多选。")
-        syntax_help()
-
-
-def facet_checkbox(facet: str, bucket: dict, label: str | None = None) -> None:
-    value = bucket["value"]
-    st.checkbox(f"{md(label or value or '未注明')} :gray[{bucket['count']}]", key=state.facet_key(facet, value),
-                on_change=state.on_facet_toggled, args=(facet, value))
-
-
-def region_facet(response: SearchResponse, search: SearchState, provinces: list[dict]) -> None:
-    """全国 and the provinces (by matches), the chosen province's cities nested under it; the provinces
-    past the first few behind 「更多省份」."""
-    buckets = _with_selected(provinces, search.provinces)
-    cities = _with_selected(response.facets.get("city", []), search.cities)
-    if not buckets and not cities:
-        return
-    st.subheader("地区")
-    national = [b for b in buckets if b["value"] == NATIONAL]
-    others = [b for b in buckets if b["value"] != NATIONAL]
-    ticked = [b for b in others if b["value"] in search.provinces]
-    rest = [b for b in others if b["value"] not in search.provinces]
-    room = max(0, SHOWN_PROVINCES - len(national) - len(ticked))
-    shown, more = ticked + rest[:room], rest[room:]
-    opened = expanded_province(search, buckets)
-    for bucket in national + shown:
-        facet_checkbox("province", bucket, NATIONAL_LABEL if bucket["value"] == NATIONAL else None)
-        if bucket["value"] == opened and cities:
-            with st.container(key="cities-of-province", gap=None):
-                for city in cities:
-                    facet_checkbox("city", city)
-    if cities and not opened:  # cities ticked from a link (or several provinces): listed so they can be unticked
-        ticked_cities = [c for c in cities if c["value"] in search.cities]
-        if ticked_cities:
-            st.caption("城市")
-            for city in ticked_cities:
-                facet_checkbox("city", city)
-    if more:
-        with st.expander(f"更多省份（{len(more)} 个）"):
-            for bucket in more:
-                facet_checkbox("province", bucket)
-    if len(search.provinces) > 1:
-        st.caption("只勾选一个省份时，可再按其城市筛选。")
-
-
-def years_label(search: SearchState) -> str:
-    """The chosen year range as a reader says it: 2021–2029 年, 2025 年, 2021 年起, 至 1999 年."""
-    low, high = search.year_from, search.year_to
-    if low and high:
-        return f"{low}–{high} 年" if low != high else f"{low} 年"
-    return f"{low} 年起" if low else f"至 {high} 年" if high else ""
-
-
-def filters_in_force(search: SearchState) -> str:
-    """The filters chosen, on one line: 山东省 › 青岛 · 2021–2029 年 · 政策文件."""
-    places = "、".join(NATIONAL_LABEL if p == NATIONAL else p for p in search.provinces)
-    if search.cities:
-        places = f"{places} › {'、'.join(search.cities)}" if places else "、".join(search.cities)
-    return " · ".join(part for part in (places, years_label(search), "、".join(search.doc_types)) if part)
-
-
-def expanded_province(search: SearchState, provinces: list[dict]) -> str | None:
-    """The province whose cities are listed (and charted) under it: the one ticked, else the only one
-    with matches; None for 全国 (no cities) or when several are ticked or listed."""
-    if search.provinces:
-        chosen = search.chosen_province
-    else:
-        listed = [b["value"] for b in provinces if b["value"] != NATIONAL]
-        chosen = listed[0] if len(listed) == 1 else None
-    return None if chosen == NATIONAL else chosen
-
-
-def year_facet(response: SearchResponse, search: SearchState) -> None:
-    """A range over the years with matches (a slider) and the decades as pills with their counts."""
-    present = sorted(b["value"] for b in response.facets.get("year", []) if b["value"])
-    chosen = [y for y in (search.year_from, search.year_to) if y]
-    if not present and not chosen:
-        return
-    st.subheader("年份")
-    ends = present + chosen
-    options = list(range(min(ends), max(ends) + 1))
-    low = search.year_from or options[0]
-    high = search.year_to or options[-1]
-    if len(options) > 1:
-        wanted = (max(low, options[0]), min(high, options[-1]))
-        if st.session_state.get(state.YEARS_KEY) != wanted:
-            st.session_state[state.YEARS_KEY] = wanted
-        # The default is a range, so the slider is a range slider (its value is set from the URL above).
-        st.select_slider("年份范围", options=options, value=(options[0], options[-1]), key=state.YEARS_KEY,
-                         on_change=state.on_years, args=(options,), label_visibility="collapsed")
-    st.caption(years_label(search) if search.has_years else f"全部年份（{options[0]}–{options[-1]}）")
-    decades = sorted(response.facets.get("decade", []), key=lambda b: b["value"])
-    if decades:
-        counts = {b["value"]: b["count"] for b in decades}
-        picked = search.year_from if search.year_from and search.year_to == search.year_from + 9 else None
-        picked = picked if picked in counts else None
-        if st.session_state.get(state.DECADE_KEY) != picked:
-            st.session_state[state.DECADE_KEY] = picked
-        st.pills("年代", list(counts), key=state.DECADE_KEY, on_change=state.on_decade, label_visibility="collapsed",
-                 format_func=lambda decade: f"{decade}年代 {counts.get(decade, 0)}")
-    if search.has_years:
-        st.button("不限年份", key="years:clear", on_click=state.on_years_cleared, type="tertiary",
-                  icon=":material/close:")
-
-
-def sidebar_hint(with_syntax: bool = True) -> None:
-    """The sidebar when there is nothing to filter yet."""
-    with st.sidebar:
-        st.header("筛选")
-        st.caption("输入检索词后，可在这里按地区（全国、省份、城市）、年份和文件类型筛选。")
-        if with_syntax:
-            syntax_help()
-
-
-def syntax_help() -> None:
-    with st.expander("检索语法"):
-        st.markdown(SYNTAX_HELP)
-
-
-def _with_selected(buckets: list[dict], selected: tuple) -> list[dict]:
-    """The engine's buckets, plus any selected value that no longer matches (count 0), so it can be unselected."""
-    present = {b["value"] for b in buckets}
-    return list(buckets) + [{"value": v, "count": 0, "selected": True} for v in selected if v not in present]
-
-
 # -- results --------------------------------------------------------------------------
 
 
@@ -482,7 +293,7 @@ def summary(response: SearchResponse, search: SearchState) -> None:
         text += " · 含只匹配部分检索词的结果"
     # On a phone the sidebar is folded away: a visible way to open the filters beside the count.
     text += '<button type="button" class="copy-btn filters-btn">筛选</button>'
-    chosen = filters_in_force(search)
+    chosen = filters.filters_in_force(search)
     if chosen:
         text += f'<div class="summary-filters">筛选：{esc(chosen)}</div>'
     markup(f'<div class="summary">{text}</div>')
@@ -512,140 +323,6 @@ def notices(response: SearchResponse) -> None:
     """The engine's notices (a query cut to its limit, an unclosed quote, partial matches added)."""
     for notice in response.notices:
         st.info(md(notice), icon=":material/info:")
-
-
-def result_card(engine: SearchBackend, hit: Hit, query: str, with_similar: bool = True,
-                grouped: SearchState | None = None) -> None:
-    """A hit's card; ``grouped``: the search, when hits are grouped by document (its other passages on request)."""
-    with st.container(border=True):
-        markup(card_html(hit))
-        if grouped is not None and hit.document_matches > 1:
-            more_passages(engine, hit, grouped)
-        if hit.duplicates:
-            titles = {(engine.document(d["doc_id"]) or {}).get("title", d["doc_id"]) for d in hit.duplicates}
-            st.caption(f"相同段落另见：{md('；'.join(f'《{t}》' for t in sorted(titles)))}")
-        with st.container(horizontal=True, vertical_alignment="center"):
-            selection.checkbox(hit)
-            if with_similar:
-                st.button("相似段落", key=f"similar:{hit.doc_id}:{hit.order}", on_click=state.on_similar,
-                          args=(hit.doc_id, hit.order), icon=":material/travel_explore:", type="tertiary",
-                          help="其他地方、其他年份讲同一举措的段落")
-            with st.popover("GB/T 7714", icon=":material/format_quote:", type="tertiary"):
-                st.caption("参考文献（GB/T 7714—2015）")
-                markup(f'<div class="ref-text">{esc(hit.reference)}</div>{copy_button(hit.reference, "复制参考文献")}')
-        with st.expander("阅读上下文"):
-            context(engine, hit, query)
-
-
-def more_passages(engine: SearchBackend, hit: Hit, search: SearchState) -> None:
-    """「本文件另有 k 段」: opened, the document's other matching passages (same filters and order), each
-    with its copy button; asked of the engine only when opened."""
-    others = hit.document_matches - 1
-    box = st.expander(f"本文件另有 {others} 段", key=f"more:{hit.doc_id}", on_change="rerun",
-                      icon=":material/unfold_more:")
-    if not box.open:
-        return
-    with box:
-        response = engine.search(search.query, limit=min(hit.document_matches, MAX_LIMIT), doc_ids=[hit.doc_id],
-                                 sort=search.sort, **search.engine_filters())
-        rest = [other for other in response.hits if other.order != hit.order]
-        blocks = "".join(
-            '<div class="ctx">'
-            + (f'<div class="ctx-section">{esc(" › ".join(other.section))}</div>' if other.section else "")
-            + f'<div class="hit-body"><div class="ctx-passage">{_lines(other.highlight)}</div>'
-            f'{copy_button(other.citation)}</div></div>'
-            for other in rest)
-        markup(f'<div class="more-passages">{blocks}</div>')
-        if len(rest) < others:
-            st.caption(f"另有 {others - len(rest)} 段与上列段落相同或超出列出上限，未重复列出；请「阅读全文」。")
-
-
-def copy_button(text: str, label: str = "复制段落和出处") -> str:
-    """A button that copies ``text`` (see :data:`COPY_SCRIPT`); the text rides in an escaped attribute."""
-    value = html.escape(text.replace("\r\n", "\n").replace("\r", "\n"), quote=True).replace("\n", "&#10;")
-    return f'<button type="button" class="copy-btn" data-copy="{value}">{esc(label)}</button>'
-
-
-def card_html(hit: Hit) -> str:
-    """The card's head, and the passage once with its copy button beside it.
-
-    The engine's highlight is already escaped; the rest is escaped here.
-    """
-    meta = " · ".join(esc(part) for part in (place_label(hit), when(hit), hit.source) if part)
-    tag = f'<span class="hit-tag">{esc(hit.doc_type)}</span>' if hit.doc_type else ""
-    section = " › ".join(esc(s) for s in hit.section)
-    rank = f'<span class="hit-rank">{hit.rank}.</span>' if hit.rank else ""  # 0: a passage shown for itself
-    return (
-        f'<div class="hit" data-rank="{hit.rank}"><div class="hit-title">{rank}{esc(hit.title)}</div>'
-        f'<div class="hit-meta">{meta}{tag}</div>'
-        + (f'<div class="hit-section">{section}</div>' if section else "")
-        + f'<div class="hit-body"><div class="hit-passage">{_lines(hit.highlight)}</div>{copy_button(hit.citation)}</div></div>'
-    )
-
-
-def similar_view(engine: SearchBackend, response: SimilarResponse, search: SearchState) -> None:
-    """The passage, then the passages like it in other documents, grouped by place."""
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.subheader("相似段落")
-        label = "返回检索结果" if search.query else "返回首页"
-        st.button(label, key="similar:back", on_click=state.on_similar, args=(None,), icon=":material/arrow_back:")
-    st.caption("下面这个段落最有代表性的词，在其他文档中找到的段落（本文档及其转载不计），按地区分组。")
-    result_card(engine, response.source, "", with_similar=False)
-    st.caption(f"依据的词：{md('、'.join(response.terms) or '（无）')}")
-    if response.copies:
-        titles = sorted((engine.document(doc_id) or {}).get("title", doc_id) for doc_id in response.copies)
-        st.caption(f"已排除含相同段落的文档：{md('；'.join(f'《{t}》' for t in titles))}")
-    if not response.hits:
-        st.info("没有找到相似段落。", icon=":material/info:")
-    query = " ".join(response.terms)
-    for place, hits in response.places():
-        st.markdown(f"**{md(place or '地区未注明')}** :gray[{len(hits)} 个段落]")
-        for hit in hits:
-            result_card(engine, hit, query)
-
-
-def similar_missing(error: Exception) -> None:
-    st.warning(md(error))
-    st.button("返回检索结果", key="similar:back", on_click=state.on_similar, args=(None,), icon=":material/arrow_back:")
-
-
-def context(engine: SearchBackend, hit: Hit, query: str) -> None:
-    """The passages around the hit (two each side), the hit marked; the whole document on request."""
-    passages = engine.passages(hit.doc_id, query, around=hit.order, window=2)
-    markup(f"<div>{context_html(passages)}</div>")
-    st.button("阅读全文", key=f"doc:{hit.doc_id}:{hit.order}:{hit.rank}", icon=":material/article:",
-              on_click=state.on_document, args=(hit.doc_id, hit.order))
-
-
-def document_view(engine: SearchBackend, search: SearchState) -> None:
-    """The whole document (``&doc=…&p=…``), the passage marked and brought into view; a link to it survives a reload."""
-    doc_id, order = search.document
-    back = "返回相似段落" if search.similar else "返回检索结果" if search.query else "返回首页"
-    st.button(back, key="doc:back", on_click=state.on_document, args=(None,), icon=":material/arrow_back:")
-    document = engine.document(doc_id)
-    if document is None:
-        st.warning(f"找不到文档「{md(doc_id)}」：它可能已从索引中删除。")
-        return
-    passages = engine.passages(doc_id, search.query, around=order)
-    meta = " · ".join(esc(part) for part in (place_label(document), when(document), document.get("source")) if part)
-    markup(f'<div class="hit-title">{esc(document.get("title"))}</div><div class="hit-meta">{meta}</div>')
-    shown = next((p for p in passages if p.is_hit), None)
-    st.caption(f"全文 {len(passages)} 个段落" + ("；所选段落以蓝色标出，已滚动到视野中。" if shown else "。"))
-    markup(f'<div class="doc-page">{context_html(passages)}</div>')
-    if shown:
-        scroll_into_view(".doc-page .ctx-hit", "center", f"{doc_id}:{order}")
-
-
-def context_html(passages: list[ContextPassage]) -> str:
-    parts, last_section = [], None
-    for p in passages:
-        section = " › ".join(p.section)
-        head = f'<div class="ctx-section">{esc(section)}</div>' if section and section != last_section else ""
-        last_section = section
-        label = '<div class="ctx-label">▶ 命中段落</div>' if p.is_hit else ""
-        css = "ctx ctx-hit" if p.is_hit else "ctx"
-        parts.append(f'<div class="{css}">{head}{label}<div class="ctx-passage">{_lines(p.highlight)}</div></div>')
-    return "".join(parts)
 
 
 def result_charts(rows: list[dict], by_city: bool) -> None:
@@ -693,8 +370,3 @@ def pager(total: int, search: SearchState) -> None:
     pages = page_count(total, search)
     if pages > 1:
         st.pagination(pages, key=state.PAGE_KEY, on_change=state.on_page_changed)
-
-
-def _lines(escaped_html: str) -> str:
-    # A blank line would end the HTML block and hand the rest to Markdown.
-    return escaped_html.replace("\r", "").replace("\n", "<br>")

@@ -12,7 +12,8 @@ import streamlit as st
 
 from indexer.api import FigureRow, SearchBackend
 from search_app.chart import FONT
-from search_app.components import context_html, esc, markup, md
+from search_app.cards import context_html
+from search_app.escaping import esc, markup, md
 from search_app.state import SearchState
 
 PASSAGES_TAB, FIGURES_TAB, YEARS_TAB = "段落", "数字", "历年"

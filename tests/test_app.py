@@ -649,7 +649,8 @@ def test_a_card_keeps_line_breaks_in_document_fields_inside_its_html(engine):
     """Whatever path a line break takes into a title, place, source or heading, the card stays one HTML block."""
     from dataclasses import replace
 
-    from search_app.components import card_html, context_html, html_block, md
+    from search_app.cards import card_html, context_html
+    from search_app.escaping import html_block, md
 
     beacon = "\n\n![信标](http://127.0.0.1:9/x.png) [点此](http://127.0.0.1:9/) $x^2$\n\n"
     hit = engine.search("低保", limit=1).hits[0]

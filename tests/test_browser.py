@@ -62,6 +62,10 @@ try:
     from playwright.sync_api import expect, sync_playwright
 except ImportError:  # reported by the `browser` fixture, as a skip (or a failure under CI)
     expect = sync_playwright = None
+else:
+    # Playwright's assertions wait 5 s by default: a rerun on a loaded machine can take longer
+    # (「已选 2 个段落」 came after 5 s once, at load 7). The same upper bound as every other wait here.
+    expect.set_options(timeout=WAIT)
 
 
 @pytest.fixture(scope="module")

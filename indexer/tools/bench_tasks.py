@@ -26,8 +26,9 @@ def read_documents(path: Path):
 
 def task_build_ours(documents_path: str, index_dir: str) -> dict:
     """Index the synthetic documents the way ``policy-search index`` does, from documents in memory."""
-    from indexer.backends.whoosh.baselines import segment_count
+    # Not from baselines: that imports jieba.analyse, whose TF-IDF table (~80 MB) every forked worker would carry.
     from indexer.backends.whoosh.build import build_from_documents
+    from indexer.backends.whoosh.generations import segment_count
     from indexer.text.segmentation import segmenter
 
     segmenter()  # the dictionary load is not part of build throughput (nor of the floor)
@@ -71,7 +72,8 @@ def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
 
 def task_build_baseline(documents_path: str, index_dir: str) -> dict:
     """The naive pairing: one TEXT field with jieba's ChineseAnalyzer, Whoosh's default writer."""
-    from indexer.backends.whoosh.baselines import build_baseline, quiet_jieba, segment_count
+    from indexer.backends.whoosh.baselines import build_baseline, quiet_jieba
+    from indexer.backends.whoosh.generations import segment_count
 
     quiet_jieba(initialize=True)
     started = time.perf_counter()

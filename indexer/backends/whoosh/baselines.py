@@ -101,5 +101,3 @@ def baseline_search(searcher, parser, item: dict) -> tuple[int, int]:
     return len(results), len(top)
 
 
-def segment_count(index_dir) -> int:
-    return len(whoosh_index.open_dir(str(index_dir))._segments())

@@ -222,3 +222,10 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def segment_count(index_dir: Path) -> int:
+    """How many Whoosh segments an index (or a generation) has: one per build worker, more after updates."""
+    from whoosh import index as whoosh_index
+
+    return len(whoosh_index.open_dir(str(index_dir))._segments())
