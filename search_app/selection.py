@@ -34,9 +34,15 @@ def hits() -> list[Hit]:
 
 
 def checkbox(hit: Hit) -> None:
-    """The card's 选入摘录 box, ticked when the passage is in the selection (whichever search found it)."""
+    """The card's 选入摘录 box, ticked when the passage is in the selection (whichever search found it).
+
+    Its state is set from the selection only when the box appears (Streamlit forgets a widget's state when
+    a run does not draw it), never on every run: a run under way when the reader ticks would otherwise
+    write the old value over the tick, and the tick was lost.
+    """
     key = pick_key(hit)
-    st.session_state[key] = key in _selected()
+    if key not in st.session_state:
+        st.session_state[key] = key in _selected()
     st.checkbox("选入摘录", key=key, on_change=_on_pick, args=(hit,))
 
 
@@ -50,6 +56,8 @@ def _on_pick(hit: Hit) -> None:
 
 def _on_clear() -> None:
     _selected().clear()
+    for key in [key for key in st.session_state if str(key).startswith(PICK_PREFIX)]:
+        st.session_state[key] = False
 
 
 def panel(engine: SearchBackend) -> None:
