@@ -171,6 +171,23 @@ def wait_until_idle(page, timeout: float = WAIT) -> None:
         timeout=timeout)
 
 
+def tick(page, box) -> None:
+    """Tick a checkbox and wait for the run it causes. In full-suite runs from a fresh clone a click on the
+    first card's box, right after the results were drawn, was twice lost (the box never changed, though the
+    same test passes alone and in its module); the click is tried again after a quiet moment, up to three
+    times, and the box must end up ticked."""
+    for _ in range(3):
+        wait_until_idle(page)
+        box.locator("label").click()
+        try:
+            expect(box.locator("input")).to_be_checked(timeout=10_000)
+            break
+        except AssertionError:
+            continue
+    expect(box.locator("input")).to_be_checked()
+    wait_until_idle(page)
+
+
 def card_cities(page) -> set[str]:
     return {text.split(" · ")[0].strip() for text in page.locator(".hit .hit-meta").all_inner_texts()}
 
@@ -304,9 +321,7 @@ def test_tick_passages_and_download_them_as_word(page, app_url, engine):
     hits = engine.search("低保", limit=10).hits
     picks = page.locator('[data-testid="stCheckbox"]').filter(has_text="选入摘录")
     for number in (0, 2):  # the first and third cards, in that order
-        picks.nth(number).locator("label").click()
-        expect(picks.nth(number).locator("input")).to_be_checked()
-        wait_until_idle(page)
+        tick(page, picks.nth(number))
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_text("已选 2 个段落")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "export.png"), full_page=True)
@@ -401,9 +416,7 @@ def test_page_two_brings_result_eleven_into_view(page, app_url):
     # Ticking a card on the new page does not jump back to its top.
     page.locator(".hit").nth(3).scroll_into_view_if_needed()
     picks = page.locator('[data-testid="stCheckbox"]').filter(has_text="选入摘录")
-    picks.nth(3).locator("label").click()
-    expect(picks.nth(3).locator("input")).to_be_checked()
-    wait_until_idle(page)
+    tick(page, picks.nth(3))
     assert not card_in_view(page, 11)
 
 
