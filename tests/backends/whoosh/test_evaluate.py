@@ -109,3 +109,27 @@ def test_array_evaluation_with_segments_deletions_and_merges(corpus_dir, tmp_pat
     _check_against_whoosh(searcher, tmp_path)
     _check_phrases_are_substrings(searcher, tmp_path)
     searcher.close()
+
+
+def test_both_ways_of_looking_passages_up_agree(index_dir, monkeypatch):
+    """A node looks its parts' passages up by binary search or through an array over the index, whichever
+    costs less for the sizes at hand; each way alone gives Whoosh's matches, and the two the same bits."""
+    import numpy as np
+
+    from indexer.backends.whoosh import evaluate
+    from indexer.backends.whoosh.engine import open_engine
+    from indexer.backends.whoosh.generations import current_generation
+
+    engine = open_engine(index_dir)
+    found = {}
+    for dense in (False, True):
+        monkeypatch.setattr(evaluate, "_by_mask", lambda *sizes: dense)
+        monkeypatch.setattr(evaluate, "_by_scores", lambda *sizes: dense)
+        _check_against_whoosh(engine._searcher, current_generation(index_dir))
+        _check_phrases_are_substrings(engine._searcher, current_generation(index_dir))
+        arrays = evaluate.IndexArrays(engine._searcher, current_generation(index_dir))
+        found[dense] = [evaluate.Evaluation(arrays).matches(query) for query in _engine_queries()]
+        arrays.close()
+    for lookup, dense in zip(found[False], found[True]):
+        assert np.array_equal(lookup.mask, dense.mask) and np.array_equal(lookup.scores, dense.scores)
+    engine.close()
