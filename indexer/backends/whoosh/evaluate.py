@@ -1,4 +1,4 @@
-"""Which passages a compiled query matches, and their BM25F scores, as whole NumPy arrays.
+"""Which passages a query plan (indexer/query/plan.py) matches, and their BM25F scores, as whole NumPy arrays.
 
 Whoosh answers a query by stepping a tree of matchers passage by passage in
 Python; at 100k passages that walk, and decoding word positions for it, was
@@ -26,14 +26,13 @@ from bisect import bisect_right
 from indexer.backends.whoosh.safe_pickle import loads  # admits only the classes of an index
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.query import qcore
 from whoosh.util.numeric import byte_to_length
 
 from indexer.backends.whoosh.columns import length_bytes, segment_readers
 from indexer.backends.whoosh.schema import PHRASE_TEXT, phrase_text
 from indexer.engine.matches import Matches
+from indexer.query import plan
 from indexer.backends.whoosh.text_tables import SegmentTexts, segment_path
 
 # Length byte → field length, as Whoosh decodes it.
@@ -107,8 +106,8 @@ def _and_not(a: Matches, b: Matches) -> Matches:
     return Matches(mask, a.scores * mask)
 
 
-# The two-operand queries: how the operands' matches combine.
-_BINARY = {wq.AndMaybe: _and_maybe, wq.Require: _require, wq.AndNot: _and_not}
+# The two-operand nodes: how the operands' matches combine.
+_BINARY = {plan.AndMaybe: _and_maybe, plan.Require: _require, plan.AndNot: _and_not}
 
 
 class Evaluation:
@@ -119,7 +118,7 @@ class Evaluation:
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
 
-    def matches(self, query: wq.Query) -> Matches:
+    def matches(self, query: plan.Node) -> Matches:
         found = self._node(query)
         mask = found.mask & self.index.live
         return Matches(mask, found.scores * mask)
@@ -128,23 +127,23 @@ class Evaluation:
 
     def _node(self, q) -> Matches:
         kind = type(q)
-        if kind is wq.Term:
-            return self._term(q.fieldname, q.text, q.boost)
-        if kind is wq.And or kind is wq.Or:
-            return self._boolean(q, conjunctive=kind is wq.And)
+        if kind is plan.FieldTerm:
+            return self._term(q.field, q.text, q.boost)
+        if kind is plan.And or kind is plan.Or:
+            return self._boolean(q, conjunctive=kind is plan.And)
         if kind in _BINARY:
             return _BINARY[kind](self._node(q.a), self._node(q.b))
-        if kind is wq.Phrase:
+        if kind is plan.FieldPhrase:
             return self._phrase(q)
-        if kind is wq.Prefix:
+        if kind is plan.FieldPrefix:
             return self._prefix(q)
-        if q is qcore.NullQuery or kind is qcore._NullQuery:
+        if q is plan.NOTHING:
             return self._empty()
         raise TypeError(f"query type {kind.__name__} is not evaluated here")
 
     def _boolean(self, q, conjunctive: bool) -> Matches:
         """And / Or: masks intersected or joined, scores summed (an And's only where all match)."""
-        parts = [self._node(sub) for sub in q.subqueries]
+        parts = [self._node(sub) for sub in q.parts]
         if not parts:
             return self._empty()
         mask, scores = parts[0].mask.copy(), parts[0].scores.copy()
@@ -179,8 +178,8 @@ class Evaluation:
         K1 = self.index.K1
         return idf * ((tf * (K1 + 1)) / (tf + self.index.norm(fieldname)[docnums]))
 
-    def _phrase(self, q: wq.Phrase) -> Matches:
-        fieldname, words = q.fieldname, list(q.words)
+    def _phrase(self, q: plan.FieldPhrase) -> Matches:
+        fieldname, words = q.field, list(q.words)
         terms = [self.postings(fieldname, word) for word in words]
         candidates = self._phrase_docnums(fieldname, words, terms)
         found = self._empty()
@@ -215,13 +214,13 @@ class Evaluation:
                 parts.append(self.index.texts(number).containing(fieldname, local, needle) + offset)
         return np.concatenate(parts) if parts else docnums[:0]
 
-    def _prefix(self, q: wq.Prefix) -> Matches:
+    def _prefix(self, q: plan.FieldPrefix) -> Matches:
         found = self._empty()
         expansions = set()
         for leaf, _ in self.index.segments:
-            expansions.update(leaf.expand_prefix(q.fieldname, q.text))
+            expansions.update(leaf.expand_prefix(q.field, q.text))
         for text in expansions:
-            docnums, _ = self.postings(q.fieldname, text)
+            docnums, _ = self.postings(q.field, text)
             found.mask[docnums] = True
         found.scores[found.mask] = q.boost
         return found
