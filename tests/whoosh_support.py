@@ -6,7 +6,7 @@ from indexer.tools import bench
 
 
 def seed_rows(corpus_dir):
-    from indexer.backends.whoosh.build import passage_fields
+    from indexer.ingest.feed import passage_fields
 
     return [fields for document in bench.load_sources([corpus_dir]) for fields in passage_fields(document)]
 

@@ -28,7 +28,7 @@ from indexer.engine.matches import Matches
 
 if TYPE_CHECKING:  # a backend's evaluation (``.matches(query)``, ``.index``) and query plan
     from indexer.backends.whoosh.evaluate import Evaluation
-    from indexer.backends.whoosh.plan import CompiledQuery, Reading
+    from indexer.query.plan import CompiledQuery, Reading
 
 # A passage in the words tier covers at least this share of the query, idf-weighted: most of its telling words.
 MIN_COVERAGE = 0.4

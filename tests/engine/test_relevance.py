@@ -9,7 +9,7 @@ import pytest
 from indexer.tools import evaluation
 from indexer.backends.whoosh.build import build_index
 from indexer.query.parse import parse_query
-from indexer.backends.whoosh.plan import compile_query
+from indexer.query.plan import compile_query
 from indexer.engine.ranking import Candidate, DuplicateFolder, proximity_bonus
 from indexer.text.script import to_simplified
 from indexer.backends.whoosh.engine import open_engine

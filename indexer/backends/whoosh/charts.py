@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from indexer.backends.whoosh.plan import compile_query
+from indexer.query.plan import compile_query
 from indexer.engine.tiers import counted_union
 from indexer.engine.arguments import facet_selections
 from indexer.engine.facets import cross_counts

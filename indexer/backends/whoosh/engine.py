@@ -32,7 +32,7 @@ from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 from indexer.engine.matches import Matches
 from indexer.ingest.places import NATIONAL, facet_province
 from indexer.query.parse import QueryError, parse_query
-from indexer.backends.whoosh.plan import CompiledQuery, compile_query
+from indexer.query.plan import CompiledQuery, compile_query
 from indexer.engine.ranking import Candidate, DuplicateFolder, rerank
 from indexer.backends.whoosh.charts import ChartCounts
 from indexer.engine.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score

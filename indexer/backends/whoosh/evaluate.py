@@ -1,4 +1,4 @@
-"""Which passages a compiled query matches, and their BM25F scores, as whole NumPy arrays.
+"""Which passages a query plan (indexer/query/plan.py) matches, and their BM25F scores, as whole NumPy arrays.
 
 Whoosh answers a query by stepping a tree of matchers passage by passage in
 Python; at 100k passages that walk, and decoding word positions for it, was
@@ -35,14 +35,13 @@ from bisect import bisect_right
 from indexer.backends.whoosh.safe_pickle import loads  # admits only the classes of an index
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.query import qcore
 from whoosh.util.numeric import byte_to_length
 
 from indexer.backends.whoosh.columns import length_bytes, segment_readers
 from indexer.backends.whoosh.schema import PHRASE_TEXT, phrase_text
 from indexer.engine.matches import Matches
+from indexer.query import plan
 from indexer.backends.whoosh.text_tables import SegmentTexts, segment_path
 
 # Length byte → field length, as Whoosh decodes it.
@@ -177,8 +176,8 @@ def _and_not(a: Found, b: Found) -> Found:
     return a.subset(~_held(a.ids, b))
 
 
-# The two-operand queries: how the operands' matches combine.
-_BINARY = {wq.AndMaybe: _and_maybe, wq.Require: _require, wq.AndNot: _and_not}
+# The two-operand nodes: how the operands' matches combine.
+_BINARY = {plan.AndMaybe: _and_maybe, plan.Require: _require, plan.AndNot: _and_not}
 
 
 class Evaluation:
@@ -190,7 +189,7 @@ class Evaluation:
         self._phrases: dict[tuple, np.ndarray] = {}
         self._leaves: dict[tuple, Found | np.ndarray] = {}  # a leaf's matches at boost 1
 
-    def matches(self, query: wq.Query) -> Matches:
+    def matches(self, query: plan.Node) -> Matches:
         found = self._node(query)
         ids, scores = found.ids, found.scores
         if not self.index.all_live:
@@ -206,24 +205,24 @@ class Evaluation:
 
     def _node(self, q) -> Found:
         kind = type(q)
-        if kind is wq.Term:
-            return self._term(q.fieldname, q.text, q.boost)
-        if kind is wq.And or kind is wq.Or:
-            return self._boolean(q, conjunctive=kind is wq.And)
+        if kind is plan.FieldTerm:
+            return self._term(q.field, q.text, q.boost)
+        if kind is plan.And or kind is plan.Or:
+            return self._boolean(q, conjunctive=kind is plan.And)
         if kind in _BINARY:
             return _BINARY[kind](self._node(q.a), self._node(q.b))
-        if kind is wq.Phrase:
+        if kind is plan.FieldPhrase:
             return self._phrase(q)
-        if kind is wq.Prefix:
+        if kind is plan.FieldPrefix:
             return self._prefix(q)
-        if q is qcore.NullQuery or kind is qcore._NullQuery:
+        if q is plan.NOTHING:
             return self._empty()
         raise TypeError(f"query type {kind.__name__} is not evaluated here")
 
     def _boolean(self, q, conjunctive: bool) -> Found:
         """And / Or: passages intersected or joined, scores summed part by part in the query's order (an
         And's only where all match)."""
-        parts = [self._node(sub) for sub in q.subqueries]
+        parts = [self._node(sub) for sub in q.parts]
         if not parts:
             return self._empty()
         if conjunctive:
@@ -280,8 +279,8 @@ class Evaluation:
         K1 = self.index.K1
         return idf * ((tf * (K1 + 1)) / (tf + self.index.norm(fieldname)[docnums]))
 
-    def _phrase(self, q: wq.Phrase) -> Found:
-        fieldname, words = q.fieldname, list(q.words)
+    def _phrase(self, q: plan.FieldPhrase) -> Found:
+        fieldname, words = q.field, list(q.words)
         key = ("phrase", fieldname, tuple(words))
         found = self._leaves.get(key)
         if found is None:
@@ -316,16 +315,16 @@ class Evaluation:
                 parts.append(self.index.texts(number).containing(fieldname, local, needle) + offset)
         return np.concatenate(parts) if parts else docnums[:0]
 
-    def _prefix(self, q: wq.Prefix) -> Found:
-        key = ("prefix", q.fieldname, q.text)
+    def _prefix(self, q: plan.FieldPrefix) -> Found:
+        key = ("prefix", q.field, q.text)
         ids = self._leaves.get(key)
         if ids is None:
             expansions = set()
             for leaf, _ in self.index.segments:
-                expansions.update(leaf.expand_prefix(q.fieldname, q.text))
+                expansions.update(leaf.expand_prefix(q.field, q.text))
             mask = np.zeros(self.index.size, dtype=bool)
             for text in expansions:
-                mask[self.postings(q.fieldname, text)[0]] = True
+                mask[self.postings(q.field, text)[0]] = True
             ids = self._leaves[key] = np.flatnonzero(mask)
         return Found(ids, np.full(len(ids), float(q.boost)), self.index.size)
 

@@ -19,11 +19,10 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from whoosh import query as wq
-
 from indexer.backends.whoosh.analyzers import chinese_analyzer
 from indexer.backends.whoosh.evaluate import IndexArrays
 from indexer.ingest.places import places
+from indexer.query import plan
 
 FIELD = "content"
 MAX_TERMS = 25  # Lucene's maxQueryTerms
@@ -67,12 +66,12 @@ def _words(passage: str):
         yield token.text, whole
 
 
-def query(terms: list[TellingTerm]) -> wq.Query:
+def query(terms: list[TellingTerm]) -> plan.Node:
     """Any of the terms, each boosted by its weight relative to the best (Lucene's ``boost=true``)."""
     if not terms:
-        return wq.NullQuery
+        return plan.NOTHING
     best = terms[0].weight
-    return wq.Or([wq.Term(FIELD, t.text, boost=t.weight / best) for t in terms])
+    return plan.Or(tuple(plan.FieldTerm(FIELD, t.text, boost=t.weight / best) for t in terms))
 
 
 def is_place_name(word: str) -> bool:

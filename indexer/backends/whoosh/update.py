@@ -26,7 +26,8 @@ from whoosh import index as whoosh_index
 
 from indexer.backends.whoosh import generations
 from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
-from indexer.backends.whoosh.build import BuildSummary, absolute, index_files, index_meta, open_writer, remove_orphans
+from indexer.backends.whoosh.build import index_meta, open_writer, remove_orphans
+from indexer.ingest.feed import BuildSummary, absolute, index_files
 from indexer.backends.whoosh.schema import SCHEMA_VERSION, make_schema
 from indexer.ingest.corpus import Manifests, Skipped, curated_hash, file_hash, walk
 from indexer.ingest.readers import UnreadableFile, check_file, file_format

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.backends.whoosh import build as building
+from indexer.ingest import feed
 from indexer.backends.whoosh import generations as store
 from indexer.backends.whoosh.build import build_index
 from indexer.backends.whoosh.engine import open_engine
@@ -112,7 +112,7 @@ def test_exception_during_rebuild_leaves_the_old_index(built, corpus_dir, monkey
     expected = engine.search(QUERY, limit=100)
 
     calls = []
-    real = building.passage_fields
+    real = feed.passage_fields
 
     def failing(document):
         calls.append(document.doc_id)
@@ -120,7 +120,7 @@ def test_exception_during_rebuild_leaves_the_old_index(built, corpus_dir, monkey
             raise OSError(errno.ENOSPC, "No space left on device (simulated)")
         return real(document)
 
-    monkeypatch.setattr(building, "passage_fields", failing)
+    monkeypatch.setattr(feed, "passage_fields", failing)
     with pytest.raises(store.BuildFailed, match="磁盘空间不足"):  # one line, and the unfinished generation gone
         build_index([corpus_dir], index_dir)
     monkeypatch.undo()

@@ -11,26 +11,55 @@ QUERIES = ["养老", "低保 标准", '"养老服务"', "養老服務", "残疾�
 
 
 def _engine_queries():
+    """(the plan node, the same query as Whoosh's query objects) for every query of every compiled plan."""
+    from indexer.query import plan
     from indexer.query.parse import parse_query
-    from indexer.backends.whoosh.plan import compile_query
 
     for text in QUERIES:
-        compiled = compile_query(parse_query(text))
-        yield from (value for value in vars(compiled).values() if hasattr(value, "matcher"))
+        compiled = plan.compile_query(parse_query(text))
+        nodes = [compiled.strict, compiled.broad, compiled.heading, compiled.exclusion]
+        yield from ((node, _as_whoosh(node)) for node in nodes if node is not None)
+
+
+def _as_whoosh(node):
+    """A plan node as Whoosh's query objects, for Whoosh's own matchers to answer."""
+    from whoosh import query as wq
+
+    from indexer.query import plan
+
+    kind = type(node)
+    if kind is plan.FieldTerm:
+        return wq.Term(node.field, node.text, boost=node.boost)
+    if kind is plan.FieldPhrase:
+        return wq.Phrase(node.field, list(node.words), boost=node.boost)
+    if kind is plan.FieldPrefix:
+        return wq.Prefix(node.field, node.text, boost=node.boost)
+    if kind in (plan.And, plan.Or):
+        return (wq.And if kind is plan.And else wq.Or)([_as_whoosh(part) for part in node.parts], boost=node.boost)
+    if kind in (plan.AndMaybe, plan.Require, plan.AndNot):
+        operator = {plan.AndMaybe: wq.AndMaybe, plan.Require: wq.Require, plan.AndNot: wq.AndNot}[kind]
+        return operator(_as_whoosh(node.a), _as_whoosh(node.b))
+    assert node is plan.NOTHING, node
+    return wq.NullQuery
 
 
 def _has(query, kind) -> bool:
     return isinstance(query, kind) or any(_has(child, kind) for child in query.children())
 
 
-def _without_phrases(query):
-    """The query with each phrase replaced by the conjunction of its terms (what Whoosh can evaluate without
+def _without_phrases(node):
+    """The plan with each phrase replaced by the conjunction of its terms (what Whoosh can evaluate without
     positions), for comparing the rest of the tree."""
-    from whoosh import query as wq
+    from indexer.query import plan
 
-    if isinstance(query, wq.Phrase):
-        return wq.And([wq.Term(query.fieldname, word) for word in query.words], boost=query.boost)
-    return query.apply(_without_phrases)
+    kind = type(node)
+    if kind is plan.FieldPhrase:
+        return plan.And(tuple(plan.FieldTerm(node.field, word) for word in node.words), boost=node.boost)
+    if kind in (plan.And, plan.Or):
+        return kind(tuple(_without_phrases(part) for part in node.parts), boost=node.boost)
+    if kind in (plan.AndMaybe, plan.Require, plan.AndNot):
+        return kind(_without_phrases(node.a), _without_phrases(node.b))
+    return node
 
 
 def _check_against_whoosh(searcher, folder):
@@ -40,14 +69,14 @@ def _check_against_whoosh(searcher, folder):
 
     arrays = IndexArrays(searcher, folder)
     checked = 0
-    for query in _engine_queries():
+    for node, query in _engine_queries():
         if _has(query, wq.Phrase):
             # Phrases are checked on text, which Whoosh cannot do here: compare everything else.
-            loose = _without_phrases(query)
-            strict = Evaluation(arrays).matches(query).docnums()
+            loose = _without_phrases(node)
+            strict = Evaluation(arrays).matches(node).docnums()
             assert set(strict) <= set(Evaluation(arrays).matches(loose).docnums())
-            query = loose
-        found = Evaluation(arrays).matches(query)
+            node, query = loose, _as_whoosh(loose)
+        found = Evaluation(arrays).matches(node)
         expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None, optimize=False)}
         assert set(found.docnums().tolist()) == set(expected)
         if not _has(query, wq.Prefix):  # Whoosh scores a one-term prefix as that term, here it is constant
@@ -59,8 +88,7 @@ def _check_against_whoosh(searcher, folder):
 
 
 def _check_phrases_are_substrings(searcher, folder):
-    from whoosh import query as wq
-
+    from indexer.query import plan
     from indexer.text.terms import match_form
     from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 
@@ -69,7 +97,7 @@ def _check_phrases_are_substrings(searcher, folder):
     passages = {docnum: match_form(stored["passage"]) for docnum, stored in reader.iter_docs()}
     for run in ("养老服务", "社会救助", "城市低保", "服务", "老年人", "儿童福利机构"):
         bigrams = [run[i:i + 2] for i in range(len(run) - 1)]
-        query = wq.Phrase("grams", bigrams) if len(bigrams) > 1 else wq.Term("grams", bigrams[0])
+        query = plan.FieldPhrase("grams", tuple(bigrams)) if len(bigrams) > 1 else plan.FieldTerm("grams", bigrams[0])
         found = set(Evaluation(arrays).matches(query).docnums().tolist())
         assert found == {docnum for docnum, text in passages.items() if run in text}, run
     arrays.close()

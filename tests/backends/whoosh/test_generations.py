@@ -337,7 +337,7 @@ def test_the_makefile_does_not_paste_the_index_path_into_code(tmp_path):
 # -- a run never ends with no index when the previous one existed (item 1) ----------------------------
 
 def test_an_unexpected_error_in_one_file_during_a_rebuild_skips_that_file_and_publishes(tmp_path, monkeypatch):
-    from indexer.backends.whoosh import build as building
+    from indexer.ingest import feed as building
     from indexer.backends.whoosh import generations as store
     from indexer.backends.whoosh.build import build_index
     from indexer.backends.whoosh.engine import open_engine

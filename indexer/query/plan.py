@@ -1,4 +1,9 @@
-"""Compiling a parsed query into Whoosh queries over the passage schema.
+"""Compiling a parsed query into a plan over the passage fields: a tree every backend evaluates.
+
+The plan's nodes (:class:`FieldTerm`, :class:`FieldPhrase`, :class:`FieldPrefix`, :class:`And`, :class:`Or`,
+:class:`AndMaybe`, :class:`Require`, :class:`AndNot`, :data:`NOTHING`) name fields and terms as the
+index holds them (``indexer/text/terms.py``); the Whoosh backend evaluates them as arrays, the Sphinx
+backend writes them as ``MATCH()`` expressions.
 
 A typed word matches a passage when its characters stand together in the
 passage text (the bigram layer, whatever jieba made of the sentence), or when
@@ -23,12 +28,93 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
 from indexer.text.segmentation import is_in_dictionary, segmenter
 from indexer.text.terms import query_words
 from indexer.query.parse import Clause, ParsedQuery, Term
 from indexer.query.thesaurus import EQUIVALENT, Thesaurus, default_thesaurus
+
+
+# -- the plan's nodes ----------------------------------------------------------
+# Compared by identity (``eq=False``): a node object is a cache key while one query is evaluated.
+
+@dataclass(frozen=True, eq=False)
+class FieldTerm:
+    """A term in a field, scored by BM25F times ``boost``."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class FieldPhrase:
+    """Terms standing together (bigrams overlapping by a character, words following each other), scored as
+    the sum of its terms."""
+
+    field: str
+    words: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class FieldPrefix:
+    """Any term beginning with ``text`` (a one-character run among the bigrams), scored ``boost``."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class And:
+    """Every part; scored as the sum of the parts."""
+
+    parts: tuple
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Or:
+    """Any part; scored as the sum of the parts that match."""
+
+    parts: tuple
+    boost: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class AndMaybe:
+    """``a``'s matches; ``b`` adds its score where it matches too."""
+
+    a: object
+    b: object
+
+
+@dataclass(frozen=True, eq=False)
+class Require:
+    """Where both match, scored as ``a``."""
+
+    a: object
+    b: object
+
+
+@dataclass(frozen=True, eq=False)
+class AndNot:
+    """``a``'s matches without ``b``'s."""
+
+    a: object
+    b: object
+
+
+class Nothing:
+    """Matches no passage (a term with no word to search for)."""
+
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+NOTHING = Nothing()
+Node = FieldTerm | FieldPhrase | FieldPrefix | And | Or | AndMaybe | Require | AndNot | Nothing
+
 
 FIELD_BOOSTS = {"content": 1.0, "section": 1.5, "title": 1.0}
 GRAMS_BOOST = 0.5
@@ -48,7 +134,7 @@ class Piece:
     text: str  # folded
     start: int  # in the term's folded word characters
     end: int
-    query: wq.Query  # the piece, or an equivalent, in the passage text
+    query: Node  # the piece, or an equivalent, in the passage text
 
 
 @dataclass
@@ -69,12 +155,12 @@ class WordClause:
 
 @dataclass
 class CompiledQuery:
-    strict: wq.Query
-    broad: wq.Query | None = None
+    strict: Node
+    broad: Node | None = None
     # Every clause met, but only by section headings: ranked after everything else.
-    heading: wq.Query | None = None
+    heading: Node | None = None
     words: list[WordClause] = field(default_factory=list)
-    exclusion: wq.Query | None = None
+    exclusion: Node | None = None
     expansions: list[str] = field(default_factory=list)
     # Per required clause, the folded strings whose presence satisfies it (for highlights and proximity).
     needles: list[list[str]] = field(default_factory=list)
@@ -101,9 +187,9 @@ class CompiledQuery:
 
 def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus | None = None) -> CompiledQuery:
     thesaurus = thesaurus or default_thesaurus()
-    exclusion = wq.Or([text_query(term) for term in parsed.excluded]) if parsed.excluded else None
+    exclusion = Or(tuple(text_query(term) for term in parsed.excluded)) if parsed.excluded else None
 
-    def finish(clauses: list[Clause], alternatives: list[list] | None = None, **where) -> wq.Query:
+    def finish(clauses: list[Clause], alternatives: list[list] | None = None, **where) -> Node:
         return _finish(clauses, alternatives, exclusion, **where)
 
     compiled = CompiledQuery(strict=finish(parsed.required, all_in_body=True), exclusion=exclusion)
@@ -120,19 +206,19 @@ def compile_query(parsed: ParsedQuery, expand: bool = True, thesaurus: Thesaurus
     return compiled
 
 
-def _finish(clauses: list[Clause], alternatives: list[list] | None, exclusion: wq.Query | None,
-            all_in_body: bool = False, in_text: bool = True) -> wq.Query:
+def _finish(clauses: list[Clause], alternatives: list[list] | None, exclusion: Node | None,
+            all_in_body: bool = False, in_text: bool = True) -> Node:
     """Every clause somewhere (text, headings, or title); with ``all_in_body`` every clause in the text or
     the headings; and at least one clause in the passage text itself (in a heading, when not ``in_text``)."""
     alternatives = alternatives or [[] for _ in clauses]
     with_title = [clause_query(c, extra, in_title=True) for c, extra in zip(clauses, alternatives)]
-    combined = _combine(with_title, wq.And)
+    combined = _combine(with_title, And)
     if all_in_body:
         in_body = [clause_query(c, extra, in_title=False) for c, extra in zip(clauses, alternatives)]
-        combined = wq.Require(combined, _combine(in_body, wq.And))
+        combined = Require(combined, _combine(in_body, And))
     where = [clause_query(c, extra, in_title=False, in_section=not in_text) for c, extra in zip(clauses, alternatives)]
-    combined = wq.Require(combined, _combine(where, wq.Or))
-    return wq.AndNot(combined, exclusion) if exclusion is not None else combined
+    combined = Require(combined, _combine(where, Or))
+    return AndNot(combined, exclusion) if exclusion is not None else combined
 
 
 def _needles(clause: Clause, alternatives: list[tuple[Term, str]]) -> list[str]:
@@ -147,22 +233,22 @@ def _expansions(clause: Clause, thesaurus: Thesaurus) -> list[tuple[Term, str]]:
 
 
 def clause_query(clause: Clause, alternatives: list[tuple[Term, str]], in_title: bool,
-                 in_section: bool = True) -> wq.Query:
+                 in_section: bool = True) -> Node:
     """Any of the clause's terms, typed or from the thesaurus (weighted lower)."""
     queries = [term_query(term, 1.0, in_title, in_section) for term in clause.alternatives]
     queries += [term_query(term, EXPANSION_BOOSTS[kind], in_title, in_section) for term, kind in alternatives]
-    return _combine(queries, wq.Or)
+    return _combine(queries, Or)
 
 
-def term_query(term: Term, boost: float = 1.0, in_title: bool = True, in_section: bool = True) -> wq.Query:
+def term_query(term: Term, boost: float = 1.0, in_title: bool = True, in_section: bool = True) -> Node:
     if term.phrase:
-        return wq.AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, boost))
+        return AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, boost))
     fields = [text_query(term, boost)]
     if in_section:
         fields.append(word_query("section", term.text, FIELD_BOOSTS["section"] * boost))
     if in_title:
         fields.append(word_query("title", term.text, FIELD_BOOSTS["title"] * boost))
-    return _combine(fields, wq.Or)
+    return _combine(fields, Or)
 
 
 # -- the query as words ---------------------------------------------------------
@@ -216,13 +302,13 @@ def run_pieces(run: str) -> list[tuple[str, int, int]]:
     return [(text, start, end) for (start, end), text in sorted(found.items())]
 
 
-def piece_query(text: str, thesaurus: Thesaurus | None) -> wq.Query:
+def piece_query(text: str, thesaurus: Thesaurus | None) -> Node:
     """A word in the passage text, or one of its equivalents."""
     queries = [text_query(Term(text))]
     if thesaurus is not None:
         queries += [text_query(Term(e.text), EXPANSION_BOOSTS[EQUIVALENT]) for e in thesaurus.expand(text)
                     if e.kind == EQUIVALENT]
-    return _combine(queries, wq.Or)
+    return _combine(queries, Or)
 
 
 def _word_needles(words: list[WordClause]) -> list[list[str]]:
@@ -237,32 +323,32 @@ def _word_needles(words: list[WordClause]) -> list[list[str]]:
     return needles
 
 
-def text_query(term: Term, boost: float = 1.0) -> wq.Query:
+def text_query(term: Term, boost: float = 1.0) -> Node:
     """The term in the passage text: as a substring, scored also by its words."""
-    return wq.AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, FIELD_BOOSTS["content"] * boost))
+    return AndMaybe(grams_query(term.runs, boost), word_query("content", term.text, FIELD_BOOSTS["content"] * boost))
 
 
-def grams_query(runs: list[str], boost: float = 1.0) -> wq.Query:
-    parts = [wq.Prefix("grams", run, boost=GRAMS_BOOST * boost) if len(run) == 1
+def grams_query(runs: list[str], boost: float = 1.0) -> Node:
+    parts = [FieldPrefix("grams", run, boost=GRAMS_BOOST * boost) if len(run) == 1
              else _sequence("grams", _bigrams(run), GRAMS_BOOST * boost) for run in runs]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
-def word_query(field: str, text: str, boost: float = 1.0) -> wq.Query:
+def word_query(field: str, text: str, boost: float = 1.0) -> Node:
     words = query_words(text)
     if not words:
-        return wq.NullQuery
+        return NOTHING
     return _sequence(field, words, boost)
 
 
-def _combine(queries: list[wq.Query], operator) -> wq.Query:
-    return queries[0] if len(queries) == 1 else operator(queries)
+def _combine(queries: list[Node], operator) -> Node:
+    return queries[0] if len(queries) == 1 else operator(tuple(queries))
 
 
-def _sequence(field: str, tokens: list[str], boost: float) -> wq.Query:
+def _sequence(field: str, tokens: list[str], boost: float) -> Node:
     if len(tokens) == 1:
-        return wq.Term(field, tokens[0], boost=boost)
-    return wq.Phrase(field, tokens, boost=boost)
+        return FieldTerm(field, tokens[0], boost=boost)
+    return FieldPhrase(field, tuple(tokens), boost=boost)
 
 
 def _bigrams(run: str) -> list[str]:
