@@ -25,10 +25,10 @@ class Candidate:
     # Ranked before the score: how much of the query the passage covers (the words tier), else 0.
     level: float = 0.0
     duplicates: list[int] = field(default_factory=list)  # docnums folded into this one
-    _shingles: set[str] | None = field(default=None, repr=False, compare=False)
+    _shingles: set[int] | None = field(default=None, repr=False, compare=False)
 
     @property
-    def shingles(self) -> set[str]:
+    def shingles(self) -> set[int]:
         """The passage's shingles, computed once however many pools compare it."""
         if self._shingles is None:
             self._shingles = shingles(self.folded)

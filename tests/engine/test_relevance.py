@@ -140,6 +140,44 @@ def test_shingle_sets_find_the_first_set_at_jaccard_point_eight():
     assert sets.first_near({"s0", "s1"}) is None and sets.first_near({"x", "y"}) == 0
 
 
+def test_shingles_and_near_copies_on_real_passages(engine):
+    """The integer shingles count what the character triples count, and a lookup among many kept sets
+    (the inverted index) finds the set that comparing them one by one finds, on the seed corpus's text."""
+    import re
+
+    from indexer.text import shingles as near
+
+    arrays = engine._arrays
+    texts = [arrays.folded("content", docnum) for docnum in range(0, arrays.size, max(1, arrays.size // 300))]
+    texts += ["", "老", "养老"]
+
+    def triples(text):
+        letters = re.sub(r"[\W_]+", "", text)
+        return {letters[i:i + 3] for i in range(max(1, len(letters) - 2))}
+
+    for a, b in zip(texts, texts[1:] + texts[:1]):
+        assert len(near.shingles(a)) == len(triples(a))
+        assert len(near.shingles(a) & near.shingles(b)) == len(triples(a) & triples(b))
+    # Near copies as the reprints make them: a dropped character, 、 for ，.
+    probes = texts + [t[1:] for t in texts] + [t.replace("，", "、") for t in texts]
+    kept = texts[: near.COMPARE_UP_TO + 40]
+    one_by_one, indexed = ShingleSets(), ShingleSets()
+    for text in kept[: near.COMPARE_UP_TO]:
+        one_by_one.add(near.shingles(text))
+    for text in kept:
+        indexed.add(near.shingles(text))
+    found = 0
+    for probe in probes:
+        expected = next((number for number, text in enumerate(kept)
+                         if len(triples(probe) & triples(text))
+                         >= near.NEAR_DUPLICATE * len(triples(probe) | triples(text))), None)
+        assert indexed.first_near(near.shingles(probe)) == expected
+        among_first = expected if expected is not None and expected < near.COMPARE_UP_TO else None
+        assert one_by_one.first_near(near.shingles(probe)) == among_first
+        found += expected is not None
+    assert found > len(kept)
+
+
 def test_reprints_do_not_leave_a_page_short(corpus_dir, tmp_path):
     """Forty reprints of one report: every passage matches forty times, and the page still has ten different ones."""
     source = next(path for path in sorted(corpus_dir.glob("*.txt")))

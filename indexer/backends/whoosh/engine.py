@@ -219,7 +219,7 @@ class SearchEngine(ChartCounts):
         while len(folder.kept) < wanted and start < len(order):
             chunk = order[start:start + wanted + DUPLICATE_POOL]
             start += len(chunk)
-            pool = folder.fresh(self._candidate(int(docnums[i]), float(scores[i])) for i in chunk)
+            pool = folder.fresh(self._candidates(docnums[chunk], scores[chunk]))
             folder.add(pool, until=wanted, then=DUPLICATE_POOL)
         return [self._hit(rank, candidate, compiled.all_needles)
                 for rank, candidate in enumerate(folder.kept[offset:offset + limit], start=offset + 1)]
@@ -256,15 +256,24 @@ class SearchEngine(ChartCounts):
         fetched, size = 0, first_pool
         while len(folder.kept) < wanted and size <= largest_pool:
             top = best_matches(matches, selected, size, levels)
-            pool = folder.fresh(self._candidate(docnum, score, levels) for score, docnum in top[fetched:])
+            new = top[fetched:]
+            docnums = np.array([docnum for _, docnum in new], dtype=np.int64)
+            pool = folder.fresh(self._candidates(docnums, [score for score, _ in new], levels))
             folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
             if len(top) < size:
                 return  # no more passages
             fetched, size = len(top), size * POOL_GROWTH
 
-    def _candidate(self, docnum: int, score: float = 0.0, levels: np.ndarray | None = None) -> Candidate:
-        level = float(levels[docnum]) if levels is not None else 0.0
-        return Candidate(docnum, score, self._arrays.folded("content", docnum), level=level)
+    def _candidate(self, docnum: int, score: float = 0.0) -> Candidate:
+        return Candidate(docnum, score, self._arrays.folded("content", docnum))
+
+    def _candidates(self, docnums: np.ndarray, scores, levels: np.ndarray | None = None) -> list[Candidate]:
+        """Candidates for a pool, their texts read together."""
+        texts = self._arrays.folded_many("content", docnums)
+        scores = scores.tolist() if isinstance(scores, np.ndarray) else scores
+        levels = levels[docnums].tolist() if levels is not None else [0.0] * len(texts)
+        return [Candidate(docnum, score, text, level=level)
+                for docnum, score, text, level in zip(docnums.tolist(), scores, texts, levels)]
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
         stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score

@@ -79,6 +79,20 @@ class IndexArrays:
         number = bisect_right(self._starts, docnum) - 1
         return self._texts[number].text(fieldname, docnum - self._starts[number]).decode("utf-8")
 
+    def folded_many(self, fieldname: str, docnums: np.ndarray) -> list[str]:
+        """:meth:`folded` of each of ``docnums`` (a pool of candidates: one table read per segment)."""
+        docnums = np.asarray(docnums, dtype=np.int64)
+        if len(self._texts) == 1:
+            return [text.decode("utf-8") for text in self._texts[0].texts(fieldname, docnums)]
+        numbers = np.searchsorted(self._starts, docnums, side="right") - 1
+        found: list[str] = [""] * len(docnums)
+        for number in np.unique(numbers).tolist():
+            where = np.flatnonzero(numbers == number)
+            texts = self._texts[number].texts(fieldname, docnums[where] - self._starts[number])
+            for position, text in zip(where.tolist(), texts):
+                found[position] = text.decode("utf-8")
+        return found
+
     def norm(self, fieldname: str) -> np.ndarray:
         """``K1 * ((1 - B) + B * fl / avgfl)`` per passage: the length part of BM25F's denominator."""
         found = self._norms.get(fieldname)

@@ -107,6 +107,12 @@ class SegmentTexts:
         slot = docnum * self._width + self._columns[fieldname]
         return self._map[int(self._offsets[slot]):int(self._offsets[slot + 1])]
 
+    def texts(self, fieldname: str, docnums: np.ndarray) -> list[bytes]:
+        """:meth:`text` of each of ``docnums`` (this segment's)."""
+        slots = docnums * self._width + self._columns[fieldname]
+        data = self._map
+        return [data[start:end] for start, end in zip(self._offsets[slots].tolist(), self._offsets[slots + 1].tolist())]
+
     def containing(self, fieldname: str, docnums: np.ndarray, needle: str) -> np.ndarray:
         """The ``docnums`` (this segment's) whose folded text contains ``needle`` (already folded)."""
         slots = docnums * self._width + self._columns[fieldname]

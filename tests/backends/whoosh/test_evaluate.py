@@ -156,7 +156,7 @@ def test_both_ways_of_looking_passages_up_agree(index_dir, monkeypatch):
         _check_against_whoosh(engine._searcher, current_generation(index_dir))
         _check_phrases_are_substrings(engine._searcher, current_generation(index_dir))
         arrays = evaluate.IndexArrays(engine._searcher, current_generation(index_dir))
-        found[dense] = [evaluate.Evaluation(arrays).matches(query) for query in _engine_queries()]
+        found[dense] = [evaluate.Evaluation(arrays).matches(node) for node, _ in _engine_queries()]
         arrays.close()
     for lookup, dense in zip(found[False], found[True]):
         assert np.array_equal(lookup.mask, dense.mask) and np.array_equal(lookup.scores, dense.scores)
