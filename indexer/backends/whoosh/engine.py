@@ -31,6 +31,7 @@ from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 from indexer.engine.matches import Matches
 from indexer.query.parse import QueryError, parse_query
 from indexer.query.plan import CompiledQuery, compile_query
+from indexer.engine import telling
 from indexer.engine.hits import facet_value, figure_rows, passage_hit
 from indexer.engine.ranking import DUPLICATE_POOL, Candidate, DuplicateFolder, fold_best
 from indexer.backends.whoosh.charts import ChartCounts
@@ -328,7 +329,7 @@ class SearchEngine(ChartCounts):
             if docnum is None:
                 raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
             terms = more_like_this.telling_terms(self._searcher.stored_fields(docnum)["passage"], docnum, self._arrays)
-            matches = Evaluation(self._arrays).matches(more_like_this.query(terms))
+            matches = Evaluation(self._arrays).matches(telling.query(terms))
 
             def fold(allowed: np.ndarray) -> DuplicateFolder:
                 """The passage kept first, so its near copies fold into it; then the best others."""
