@@ -10,6 +10,7 @@ so a caller never imports a module behind this one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -32,7 +33,8 @@ __all__ = [
     "MAX_LIMIT", "MAX_QUERY_CHARS", "QueryShape", "describe_query", "SearchBackend", "open_engine",
     "build_index", "update_index", "add_paths", "remove_documents", "analyze", "default_index_dir", "plain_date",
     "export", "FORMATS", "preload", "DEFAULT_CORPUS_DIR", "display_path", "json_text", "one_line",
-    "indexed_documents", "detect_encoding", "NATIONAL",
+    "indexed_documents", "detect_encoding", "NATIONAL", "BACKEND_ENV_VAR", "sphinx_address", "cluster_start",
+    "cluster_status", "cluster_stop",
 ]
 
 
@@ -90,9 +92,30 @@ class SearchBackend(Protocol):
     def close(self) -> None: ...
 
 
-def open_engine(index_dir: Path | str | None = None) -> SearchBackend:
-    """The index at ``index_dir`` (default ``$POLICY_SEARCH_INDEX`` or ``index/``) opened for searching;
-    raises :class:`IndexMissing` with a message when there is none."""
+BACKEND_ENV_VAR = "POLICY_SEARCH_BACKEND"
+
+
+def sphinx_address(backend: str | None) -> str | None:
+    """The Sphinx front's address when ``backend`` (else ``$POLICY_SEARCH_BACKEND``) names one; None for the
+    embedded Whoosh index (unset, empty or ``whoosh``)."""
+    chosen = (backend if backend is not None else os.environ.get(BACKEND_ENV_VAR, "")).strip()
+    if chosen in ("", "whoosh"):
+        return None
+    from indexer.backends.sphinx import parse_address
+
+    parse_address(chosen)
+    return chosen
+
+
+def open_engine(index_dir: Path | str | None = None, backend: str | None = None) -> SearchBackend:
+    """The index at ``index_dir`` (default ``$POLICY_SEARCH_INDEX`` or ``index/``) opened for searching, or the
+    Sphinx cluster at ``backend`` (``sphinx://HOST:PORT``, default ``$POLICY_SEARCH_BACKEND``); raises
+    :class:`IndexMissing` with a message when there is none."""
+    address = sphinx_address(backend)
+    if address:
+        from indexer.backends import sphinx
+
+        return sphinx.open_engine(address)
     from indexer.backends.whoosh.engine import SearchEngine
 
     return SearchEngine(Path(index_dir) if index_dir else None)
@@ -118,33 +141,65 @@ def describe_query(query: str) -> QueryShape | None:
                       excluded=bool(parsed.excluded))
 
 
-def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False, follow_links: bool = False):
-    """A fresh index of ``corpus_dirs``, published atomically; returns its summary."""
+def build_index(corpus_dirs: list[Path], index_dir: Path, show_progress: bool = False, follow_links: bool = False,
+                backend: str | None = None):
+    """A fresh index of ``corpus_dirs``, published atomically (on a cluster: what it held is replaced when
+    the load succeeds); returns its summary."""
+    address = sphinx_address(backend)
+    if address:
+        from indexer.backends.sphinx import cluster_at, load
+
+        return load.build(cluster_at(address), corpus_dirs, show_progress=show_progress, follow_links=follow_links)
     from indexer.backends.whoosh.build import build_index as build
 
     return build(corpus_dirs, index_dir, show_progress=show_progress, follow_links=follow_links)
 
 
-def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_progress: bool = False):
+def update_index(index_dir: Path, corpus_dirs: list[Path] | None = None, show_progress: bool = False,
+                 backend: str | None = None):
+    """The index brought up to date with its corpora. A cluster is reloaded from them whole."""
+    address = sphinx_address(backend)
+    if address:
+        from indexer.backends.sphinx import cluster_at, load
+
+        return load.reload(cluster_at(address), corpus_dirs, show_progress=show_progress)
     from indexer.backends.whoosh.update import update_index as update
 
     return update(index_dir, corpus_dirs, show_progress=show_progress)
 
 
-def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None, show_progress: bool = False):
+def add_paths(index_dir: Path, paths: list[Path], corpus: Path | None = None, show_progress: bool = False,
+              backend: str | None = None):
+    address = sphinx_address(backend)
+    if address:
+        from indexer.backends.sphinx import cluster_at, load
+
+        return load.add(cluster_at(address), paths, corpus=corpus, show_progress=show_progress)
     from indexer.backends.whoosh.update import add_paths as add
 
     return add(index_dir, paths, corpus=corpus, show_progress=show_progress)
 
 
-def remove_documents(index_dir: Path, doc_ids: list[str]):
+def remove_documents(index_dir: Path, doc_ids: list[str], backend: str | None = None):
+    address = sphinx_address(backend)
+    if address:
+        from indexer.backends.sphinx import cluster_at, load
+
+        return load.remove(cluster_at(address), doc_ids)
     from indexer.backends.whoosh.update import remove_documents as remove
 
     return remove(index_dir, doc_ids)
 
 
-def indexed_documents(index_dir: Path) -> list[dict]:
+def indexed_documents(index_dir: Path, backend: str | None = None) -> list[dict]:
     """The live index's document records (what ``policy-search docs`` lists), without opening it for search."""
+    address = sphinx_address(backend)
+    if address:
+        engine = open_engine(backend=address)
+        try:
+            return engine.documents()
+        finally:
+            engine.close()
     from indexer.backends.whoosh import generations
 
     return list(generations.read_documents(generations.current_generation(Path(index_dir))).values())
@@ -162,3 +217,24 @@ def analyze(text: str, mode: str = "query") -> list[str]:
     from indexer.text.terms import analyze as terms
 
     return terms(text, mode=mode)
+
+
+def cluster_start(directory: Path, shards: int = 2, port: int | None = None) -> list[dict]:
+    """A local cluster of ``shards`` shard daemons and a front on loopback, started (created in ``directory``
+    when it holds none: the front's SphinxQL port ``port``, default 9306); its daemons' status."""
+    from indexer.backends.sphinx.cluster import start_cluster
+
+    return start_cluster(Path(directory), shards, port)
+
+
+def cluster_status(directory: Path) -> list[dict]:
+    from indexer.backends.sphinx.cluster import Cluster
+
+    return Cluster.read(Path(directory)).status()
+
+
+def cluster_stop(directory: Path) -> list[str]:
+    """Every daemon of the cluster in ``directory`` stopped; the ones that were running."""
+    from indexer.backends.sphinx.cluster import Cluster
+
+    return Cluster.read(Path(directory)).stop()

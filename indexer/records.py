@@ -65,6 +65,8 @@ class SearchResponse:
     sort: str = "relevance"
     # "passage", or "document": one hit per document (its best passage), paged over ``documents_total``.
     group: str = "passage"
+    # The shards of a distributed backend that did not answer (the answer holds none of their documents).
+    partial: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         data = asdict(self)

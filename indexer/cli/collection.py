@@ -25,14 +25,14 @@ def run_update(args) -> int:
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     try:
-        summary = update_index(index_dir, args.corpus, show_progress=not args.quiet)
+        summary = update_index(index_dir, args.corpus, show_progress=not args.quiet, backend=args.backend)
     except IndexOutdated as error:
         raise UserError(str(error)) from None
     except IndexMissing:
         if not args.corpus:
             raise
         built = build_index(args.corpus, index_dir, show_progress=not args.quiet,
-                            follow_links=getattr(args, "follow_links", False))
+                            follow_links=getattr(args, "follow_links", False), backend=args.backend)
         print_skipped(built.skipped, built.notes)
         print(f"索引不存在，已新建：{built.documents} 篇文档，{built.passages} 个段落，{built.characters} 字，"
               f"用时 {built.seconds:.2f} 秒；跳过 {len(built.skipped)} 个文件。")
@@ -49,7 +49,7 @@ def run_add(args) -> int:
         raise UserError(f"语料目录不存在：{args.corpus}")
     try:
         summary = add_paths(args.index_dir or default_index_dir(), args.paths, corpus=args.corpus,
-                                     show_progress=not args.quiet)
+                            show_progress=not args.quiet, backend=args.backend)
     except IndexOutdated as error:
         raise UserError(str(error)) from None
     print_update(summary, "添加")
@@ -58,7 +58,7 @@ def run_add(args) -> int:
 
 def run_remove(args) -> int:
     try:
-        summary = remove_documents(args.index_dir or default_index_dir(), args.doc_ids)
+        summary = remove_documents(args.index_dir or default_index_dir(), args.doc_ids, backend=args.backend)
     except (IndexOutdated, UnknownDocuments) as error:
         raise UserError(str(error)) from None
     print_update(summary, "删除")
@@ -66,7 +66,7 @@ def run_remove(args) -> int:
 
 
 def run_docs(args) -> int:
-    documents = indexed_documents(args.index_dir or default_index_dir())
+    documents = indexed_documents(args.index_dir or default_index_dir(), backend=args.backend)
     if args.json:
         sys.stdout.write(json_text(documents) + "\n")
         return 0

@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from indexer.cli.collection import add_parsers
     add_parsers(commands, _index_dir_option)
+    _cluster_parsers(commands)
 
     search = commands.add_parser("search", help="检索段落")
     search.add_argument("query", nargs="?", help='检索式：空格分隔的词都要出现；"短语"；-排除；A OR B')
@@ -176,6 +177,36 @@ def _sort_option(parser: argparse.ArgumentParser) -> None:
 def _index_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, default=None,
                         help="索引目录（默认 $POLICY_SEARCH_INDEX 或项目根目录下的 index/）")
+    parser.add_argument("--backend", default=None, metavar="sphinx://主机:端口",
+                        help="改用 Sphinx/Manticore 集群（其前端的 SphinxQL 地址；默认 $POLICY_SEARCH_BACKEND，未设时用本地索引）")
+
+
+def _cluster_parsers(commands) -> None:
+    cluster = commands.add_parser("cluster", help="本机的 Sphinx 集群：启动、状态、停止（各分片一个 searchd，外加分布式前端）")
+    actions = cluster.add_subparsers(dest="action", required=True)
+    start = actions.add_parser("start", help="写配置并启动各分片和前端（仅监听 127.0.0.1）")
+    start.add_argument("--shards", type=int, default=2, help="分片数（默认 2：全国文件一片，各省文件按省分到其余分片）")
+    for action in (start, actions.add_parser("status", help="各守护进程是否在服务"),
+                   actions.add_parser("stop", help="停止集群的全部守护进程")):
+        action.add_argument("--dir", type=Path, default=Path("cluster"), help="集群目录（默认 cluster/）")
+        action.set_defaults(handler=run_cluster)
+    start.add_argument("--port", type=int, default=None, help="前端的 SphinxQL 端口（默认 9306；分片用其后的端口）")
+
+
+def run_cluster(args) -> int:
+    from indexer.api import cluster_start, cluster_status, cluster_stop
+
+    if args.action == "stop":
+        stopped = cluster_stop(args.dir)
+        print(f"已停止：{'、'.join(stopped)}。" if stopped else "集群没有在运行。")
+        return 0
+    rows = cluster_start(args.dir, args.shards, args.port) if args.action == "start" else cluster_status(args.dir)
+    for row in rows:
+        state = "服务中" if row["answering"] else "未响应"
+        print(f"{row['daemon']}\t127.0.0.1:{row['port']}\t{state}\t{row['holds']}")
+    front = next(row for row in rows if row["daemon"] == "front")
+    print(f"检索地址：sphinx://127.0.0.1:{front['port']}（--backend 或 POLICY_SEARCH_BACKEND）", file=sys.stderr)
+    return 0 if all(row["answering"] for row in rows) else 1
 
 
 def _year(value: str) -> int:
@@ -197,7 +228,7 @@ def run_index(args) -> int:
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     summary = build_index(corpora, args.index_dir or default_index_dir(), show_progress=not args.quiet,
-                          follow_links=args.follow_links)
+                          follow_links=args.follow_links, backend=args.backend)
     print_skipped(summary.skipped, summary.notes)
     print(f"完成：{summary.documents} 篇文档，{summary.passages} 个段落，{summary.characters} 字，"
           f"用时 {summary.seconds:.2f} 秒；跳过 {len(summary.skipped)} 个文件。")
@@ -231,7 +262,7 @@ def run_eval(args) -> int:
     if not args.file.is_file():
         raise UserError(f"找不到标注文件：{args.file}")
     judged = evaluation.load_judgments(args.file)
-    engine = open_engine(args.index_dir)
+    engine = open_engine(args.index_dir, backend=args.backend)
     columns = {"ours": evaluation.evaluate(judged, evaluation.engine_run(engine, exact=args.exact))}
     if args.baseline:
         corpora = engine.corpora

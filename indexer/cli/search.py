@@ -49,7 +49,7 @@ def _print_response(response) -> None:
 def _opened_engine(args):
     from indexer.api import open_engine
 
-    engine = open_engine(args.index_dir)
+    engine = open_engine(args.index_dir, backend=args.backend)
     for warning in engine.warnings:
         print(f"提示：{warning}", file=sys.stderr)
     return engine

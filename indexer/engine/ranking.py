@@ -7,7 +7,7 @@ so they cost little and need no stored fields: those are read for the page only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from indexer.text.shingles import ShingleSets, shingles
@@ -119,3 +119,27 @@ def _tightest_window(occurrences: list[tuple[int, int, int]], clauses: int) -> i
                 del counts[left_clause]
             left += 1
     return best
+
+
+# Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
+# and, once the page is full, only to fold their near copies into its hits.
+DUPLICATE_POOL = 20
+# When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
+POOL_GROWTH = 4
+POOL_ROUNDS = 3
+
+
+def fold_best(folder: DuplicateFolder, ranked: Callable[[int, int], list[Candidate]], wanted: int,
+              clause_needles: list[list[str]]) -> None:
+    """A tier's best passages into ``folder`` until it keeps ``wanted``: pools growing while reprints fold
+    away, each pool re-ranked by proximity. ``ranked(start, stop)``: the tier's candidates ranked
+    ``start`` to ``stop - 1`` (fewer when the tier has no more)."""
+    first_pool = wanted + DUPLICATE_POOL
+    largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
+    fetched, size = 0, first_pool
+    while len(folder.kept) < wanted and size <= largest_pool:
+        found = ranked(fetched, size)
+        folder.add(rerank(folder.fresh(found), clause_needles), until=wanted, then=DUPLICATE_POOL)
+        if len(found) < size - fetched:
+            return  # no more passages
+        fetched, size = size, size * POOL_GROWTH

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.engine.matches import Matches
+from indexer.errors import QueryError
 
 if TYPE_CHECKING:  # a backend's evaluation (``.matches(query)``, ``.index``) and query plan
     from indexer.backends.whoosh.evaluate import Evaluation
@@ -36,6 +37,8 @@ MIN_COVERAGE = 0.4
 COVERAGE_STEP = 0.05
 # The level of passages holding every word (above any partial coverage).
 ALL_WORDS = 2.0
+# Word pieces a query may have where the words tier is counted as combinations of pieces (2**n of them).
+MAX_PATTERN_PIECES = 20
 
 
 @dataclass
@@ -200,3 +203,55 @@ def best_matches(matches: Matches, allowed: np.ndarray, limit: int, levels: np.n
 
 # Levels (coverage steps) outrank any BM25F score when ranking by both.
 LEVEL_SCALE = 1e6
+
+
+# -- the words tier as combinations of pieces, for a backend that counts and ranks by boolean expressions ---
+
+def piece_queries(compiled: CompiledQuery) -> list:
+    """The distinct word pieces of a query (a piece of several readings is one), in the query's order."""
+    found: dict[int, object] = {}
+    for piece in (piece for clause in compiled.words for reading in clause.readings for piece in reading.pieces):
+        found.setdefault(id(piece.query), piece.query)
+    return list(found.values())
+
+
+@dataclass
+class WordLevels:
+    """The words tier as combinations of :func:`piece_queries`: for each level a passage can reach, best first,
+    the smallest sets of pieces (indices) whose holding puts a passage at that level or above. Coverage only
+    grows with the pieces held, so "level ≥ L" is "holds every piece of one of ``at_least[L]``"."""
+
+    levels: list[float]
+    at_least: dict[float, list[tuple[int, ...]]]
+
+    def level_of(self, held: list[bool]) -> float | None:
+        """The level of a passage holding ``held`` (one flag per piece); None when it is not in the tier."""
+        for level in self.levels:
+            if any(all(held[i] for i in combination) for combination in self.at_least[level]):
+                return level
+        return None
+
+
+def word_levels(compiled: CompiledQuery, frequencies: list[int], total: int) -> WordLevels:
+    """The same coverage :func:`words_tier` computes passage by passage, computed once per combination of the
+    query's pieces (``frequencies``: each piece's passages, out of ``total``)."""
+    pieces = piece_queries(compiled)
+    if len(pieces) > MAX_PATTERN_PIECES:
+        raise QueryError(f"检索式过长：按词匹配时最多 {MAX_PATTERN_PIECES} 个词（此检索式有 {len(pieces)} 个），请减少检索词。")
+    codes = np.arange(2 ** len(pieces))  # bit i set: the passage holds piece i
+    rows = (codes[:, None] >> np.arange(len(pieces))) & 1 == 1
+    idf = {id(query): _idf(df, max(1, total)) for query, df in zip(pieces, frequencies)}
+    held = {id(query): rows[:, i] for i, query in enumerate(pieces)}
+    coverage, every = _coverage(compiled, idf, held, len(rows))
+    inside = (every | (coverage >= MIN_COVERAGE - 1e-9)) & (codes > 0)
+    reached = np.where(every, ALL_WORDS, np.floor(coverage / COVERAGE_STEP + 1e-9) * COVERAGE_STEP)
+    reached[~inside] = -1.0
+    levels = sorted({float(level) for level in reached[inside]}, reverse=True)
+    at_least = {}
+    for level in levels:
+        qualifies = reached >= level - 1e-9
+        smallest = qualifies.copy()
+        for i in range(len(pieces)):  # smallest: no piece can be dropped and still qualify
+            smallest &= ~(rows[:, i] & qualifies[codes ^ (1 << i)])
+        at_least[level] = [tuple(np.flatnonzero(rows[code])) for code in np.flatnonzero(smallest)]
+    return WordLevels(levels, at_least)

@@ -43,6 +43,34 @@ class BuildSummary:
         return asdict(self)
 
 
+@dataclass
+class UpdateSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    # Totals of the index after the change.
+    documents: int = 0
+    passages: int = 0
+    characters: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    # Empty when nothing changed (no new generation was published).
+    generation: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    @property
+    def duplicates(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.kind == "duplicate"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 def passage_fields(document: Document) -> Iterator[dict]:
     """The Whoosh documents for one corpus document, one per passage (lazily: passages may stream)."""
     return (

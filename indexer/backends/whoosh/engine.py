@@ -22,18 +22,18 @@ from indexer.backends.whoosh import more_like_this
 from indexer.backends.whoosh import generations
 from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.text.terms import match_form
-from indexer.engine.citation import citation, gbt7714
 from indexer.config import default_index_dir
 from indexer.engine.arguments import check_text, checked_paging, checked_values, facet_selections
 from indexer.engine.facets import FACET_NAMES, FacetColumn, decade_buckets, facet_counts
 from indexer.backends.whoosh.schema import SCHEMA_VERSION
-from indexer.engine.highlight import highlight, snippet
+from indexer.engine.highlight import highlight
 from indexer.backends.whoosh.evaluate import Evaluation, IndexArrays
 from indexer.engine.matches import Matches
-from indexer.ingest.places import NATIONAL, facet_province
 from indexer.query.parse import QueryError, parse_query
 from indexer.query.plan import CompiledQuery, compile_query
-from indexer.engine.ranking import Candidate, DuplicateFolder, rerank
+from indexer.engine import telling
+from indexer.engine.hits import facet_value, figure_rows, passage_hit
+from indexer.engine.ranking import DUPLICATE_POOL, Candidate, DuplicateFolder, fold_best
 from indexer.backends.whoosh.charts import ChartCounts
 from indexer.engine.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score
 from indexer.engine.timespan import TimeColumns, bounds
@@ -41,12 +41,6 @@ from indexer.errors import PassageMissing
 from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401
                              SearchResponse, SimilarResponse, place_of)
 
-# Candidates looked at beyond the page: in a tier's first pool (so folding usually still fills the page),
-# and, once the page is full, only to fold their near copies into its hits.
-DUPLICATE_POOL = 20
-# When reprints fold a tier's pool below a page, the next pool is this many times larger, at most this often.
-POOL_GROWTH = 4
-POOL_ROUNDS = 3
 SORTS = ("relevance", "date")
 # "passage": every matching passage is a hit; "document": the best passage of each document is.
 GROUPS = ("passage", "document")
@@ -250,19 +244,12 @@ class SearchEngine(ChartCounts):
 
     def _fold_best(self, folder: DuplicateFolder, matches: Matches, selected: np.ndarray, wanted: int,
                    clause_needles: list[list[str]], levels: np.ndarray | None = None) -> None:
-        """Best matches into ``folder`` until it keeps ``wanted``: pools growing while reprints fold away."""
-        first_pool = wanted + DUPLICATE_POOL
-        largest_pool = first_pool * POOL_GROWTH ** POOL_ROUNDS
-        fetched, size = 0, first_pool
-        while len(folder.kept) < wanted and size <= largest_pool:
-            top = best_matches(matches, selected, size, levels)
-            new = top[fetched:]
-            docnums = np.array([docnum for _, docnum in new], dtype=np.int64)
-            pool = folder.fresh(self._candidates(docnums, [score for score, _ in new], levels))
-            folder.add(rerank(pool, clause_needles), until=wanted, then=DUPLICATE_POOL)
-            if len(top) < size:
-                return  # no more passages
-            fetched, size = len(top), size * POOL_GROWTH
+        def ranked(start: int, stop: int) -> list[Candidate]:
+            top = best_matches(matches, selected, stop, levels)[start:]
+            docnums = np.array([docnum for _, docnum in top], dtype=np.int64)
+            return self._candidates(docnums, [score for score, _ in top], levels)
+
+        fold_best(folder, ranked, wanted, clause_needles)
 
     def _candidate(self, docnum: int, score: float = 0.0) -> Candidate:
         return Candidate(docnum, score, self._arrays.folded("content", docnum))
@@ -276,21 +263,11 @@ class SearchEngine(ChartCounts):
                 for docnum, score, text, level in zip(docnums.tolist(), scores, texts, levels)]
 
     def _hit(self, rank: int, candidate: Candidate, needles: list[str]) -> Hit:
-        stored, score = self._searcher.stored_fields(candidate.docnum), candidate.score
+        stored = self._searcher.stored_fields(candidate.docnum)
         meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
-        section = json.loads(stored["section_path"])
-        passage = stored["passage"]
-        return Hit(
-            rank=rank, score=round(float(score), 4), doc_id=stored["doc_id"], order=stored["order"],
-            title=meta.get("title", ""), city=meta.get("city", ""), year=meta.get("year"),
-            date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
-            section=section, passage=passage, highlight=highlight(passage, needles),
-            snippet=snippet(passage, needles),
-            citation=citation(passage, meta, section), reference=gbt7714(meta),
-            duplicates=[self._where(docnum) for docnum in candidate.duplicates],
-            url=meta.get("url", ""), date_estimated=bool(meta.get("date_estimated")),
-            level=meta.get("level", ""), province=meta.get("province", ""), county=meta.get("county", ""),
-        )
+        return passage_hit(rank, candidate.score, stored["doc_id"], stored["order"], stored["passage"],
+                           json.loads(stored["section_path"]), meta, needles,
+                           [self._where(docnum) for docnum in candidate.duplicates])
 
     def _where(self, docnum: int) -> dict:
         """A folded duplicate's place, from columns (a hit can carry dozens of reprints: the order column is
@@ -338,16 +315,10 @@ class SearchEngine(ChartCounts):
                                truncated=len(rows) >= limit and read < len(ranked), took_ms=round(took, 2))
 
     def _figure_rows(self, docnum: int, folded: str, found: list, quote) -> list[FigureRow]:
-        """Rows for the figures ``found`` in a passage's folded text, quoted as the passage writes them."""
         stored = self._searcher.stored_fields(docnum)
         meta = self._documents.get(stored["doc_id"], {"title": stored["doc_id"]})
-        passage, section = stored["passage"], json.loads(stored["section_path"])
-        place, level = _place_and_level(meta)
-        return [FigureRow(figure=f.text, value=f.value, high=f.high, unit=f.unit, rate=f.rate, approx=f.approx,
-                          change=f.change, measure=f.measure, phrase=f.phrase, place=place, level=level,
-                          year=meta.get("year"), date=meta.get("date", ""), doc_id=stored["doc_id"],
-                          order=stored["order"], title=meta.get("title", ""), section=section, passage=passage)
-                for f in quote(found, folded, passage)]
+        return figure_rows(stored["doc_id"], stored["order"], stored["passage"], json.loads(stored["section_path"]),
+                           meta, folded, found, quote)
 
     def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
         """Passages on the same matter in other documents (other places, other years), best first.
@@ -367,7 +338,7 @@ class SearchEngine(ChartCounts):
             if docnum is None:
                 raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
             terms = more_like_this.telling_terms(self._searcher.stored_fields(docnum)["passage"], docnum, self._arrays)
-            matches = Evaluation(self._arrays).matches(more_like_this.query(terms))
+            matches = Evaluation(self._arrays).matches(telling.query(terms))
 
             def fold(allowed: np.ndarray) -> DuplicateFolder:
                 """The passage kept first, so its near copies fold into it; then the best others."""
@@ -404,7 +375,7 @@ class SearchEngine(ChartCounts):
         as the facets have it — a province (全国 for a national document) or, ``region="city"``, a city."""
         if region not in ("province", "city"):
             raise QueryError(f"地区应为 province 或 city：{region}")
-        counts = Counter((_facet_value(d, region) or "", d.get("year") or "") for d in self._documents.values())
+        counts = Counter((facet_value(d, region) or "", d.get("year") or "") for d in self._documents.values())
         return [{"region": place, "year": year, "count": count} for (place, year), count in counts.items()]
 
     @property
@@ -434,23 +405,11 @@ class SearchEngine(ChartCounts):
         docs = self.documents()
         counts = {}
         for name in FACET_NAMES:
-            values = [_facet_value(d, name) for d in docs if _facet_value(d, name)]
+            values = [facet_value(d, name) for d in docs if facet_value(d, name)]
             counts[name] = [{"value": v, "count": values.count(v)} for v in sorted(set(values), key=lambda v: (-values.count(v), str(v)))]
         return {"documents": len(docs), "passages": self._meta.get("passages", 0),
                 "characters": self._meta.get("characters", 0), "built_at": self._meta.get("built_at", ""),
                 "facets": counts}
-
-
-def _facet_value(meta: dict, name: str):
-    """A document's value in a facet, as its passages' column holds it."""
-    return facet_province(meta.get("level", ""), meta.get("province", "")) if name == "province" else meta.get(name)
-
-
-def _place_and_level(meta: dict) -> tuple[str, str]:
-    """Where a document speaks for: its city, else its province, else the country; and its level."""
-    place = meta.get("city") or meta.get("province") or NATIONAL
-    level = meta.get("level") or ("市级" if meta.get("city") else "省级" if meta.get("province") else NATIONAL)
-    return place, level
 
 
 def open_engine(index_dir: Path | str | None = None) -> SearchEngine:

@@ -19,7 +19,7 @@ What an index tracks, in its ``meta.json``:
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -27,39 +27,11 @@ from whoosh import index as whoosh_index
 from indexer.backends.whoosh import generations
 from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.backends.whoosh.build import index_meta, open_writer, remove_orphans
-from indexer.ingest.feed import BuildSummary, absolute, index_files
+from indexer.ingest.feed import BuildSummary, UpdateSummary, absolute, index_files
 from indexer.backends.whoosh.schema import SCHEMA_VERSION, make_schema
 from indexer.ingest.corpus import Manifests, Skipped, curated_hash, file_hash, walk
 from indexer.ingest.readers import UnreadableFile, check_file, file_format
 from indexer.errors import IndexOutdated, UnknownDocuments  # noqa: F401 (re-exported)
-
-
-@dataclass
-class UpdateSummary:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    # Totals of the index after the change.
-    documents: int = 0
-    passages: int = 0
-    characters: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    # Empty when nothing changed (no new generation was published).
-    generation: str = ""
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    @property
-    def duplicates(self) -> list[Skipped]:
-        return [s for s in self.skipped if s.kind == "duplicate"]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

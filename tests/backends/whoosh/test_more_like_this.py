@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from indexer.backends.whoosh.build import build_index
-from indexer.backends.whoosh.more_like_this import is_place_name
+from indexer.engine.telling import is_place_name
 from indexer.backends.whoosh.engine import PassageMissing, open_engine
 
 

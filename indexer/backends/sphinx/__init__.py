@@ -1,0 +1,49 @@
+"""The Sphinx backend: the same engine over Manticore Search or Sphinx 2.2 (SphinxQL), sharded by province.
+
+Our analysis makes the terms (``indexer/text/``), Sphinx stores them and answers ``MATCH()`` expressions
+with ids, BM25F weights, totals and facet counts; everything a reader sees is computed in Python as for
+Whoosh. ``cluster.py`` starts and stops local daemons, ``load.py`` fills the shards, ``match.py`` writes
+a query plan as ``MATCH()``, ``client.py`` speaks SphinxQL, ``engine.py`` is the ``SearchBackend``.
+An address is ``sphinx://HOST:PORT``, the front's SphinxQL port.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from indexer.errors import UserError
+
+SCHEME = "sphinx://"
+_ADDRESS = re.compile(r"^sphinx://([\w.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})/?$")
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    found = _ADDRESS.match(address.strip())
+    if not found or not 0 < int(found.group(2)) < 65536:
+        raise UserError(f"后端地址应为 sphinx://主机:端口（如 sphinx://127.0.0.1:9306）：{address}")
+    return found.group(1).strip("[]"), int(found.group(2))
+
+
+def open_engine(address: str):
+    from indexer.backends.sphinx.engine import SphinxEngine
+
+    return SphinxEngine(*parse_address(address))
+
+
+def cluster_at(address: str):
+    """The cluster whose front answers at ``address``, from its folder on this machine (loading writes there)."""
+    from indexer.backends.sphinx.client import Front
+    from indexer.backends.sphinx.cluster import Cluster
+
+    import json
+
+    front = Front(*parse_address(address))
+    try:
+        rows = front.query("SELECT description FROM cluster LIMIT 1").rows
+    finally:
+        front.close()
+    directory = json.loads(rows[0][0]).get("directory") if rows and rows[0][0] else None
+    if not directory or not Path(directory).is_dir():
+        raise UserError(f"{address} 的集群目录（{directory or '未知'}）不在本机：载入文件须在集群所在的机器上运行。")
+    return Cluster.read(Path(directory))

@@ -1,0 +1,565 @@
+"""The Sphinx backend's :class:`~indexer.api.SearchBackend`: the engine's pipeline over SphinxQL.
+
+The query is parsed, expanded and planned in Python as for Whoosh (``indexer/query/``); each ranking tier
+becomes one ``MATCH()`` expression, disjoint from the tiers before it (as typed; via synonyms or
+headings; by words, one expression per coverage level, from :func:`indexer.engine.tiers.word_levels`;
+by headings alone), and their union is what totals, facets and charts count. Sphinx returns ids,
+BM25F weights, totals and facet counts; proximity re-ranking, near-copy folding, highlights and
+citations are computed here on the passages' original text, with the Whoosh backend's code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from indexer.backends.sphinx.client import Answer, Front, quote
+from indexer.backends.sphinx.cluster import PLACEHOLDER_ID
+from indexer.backends.sphinx.load import document_key, passage_key
+from indexer.backends.sphinx.match import all_of, any_of, expression, without
+from indexer.backends.sphinx.similar import similar_passages
+from indexer.engine.arguments import check_text, checked_paging, checked_values, facet_selections
+from indexer.engine.facets import EMPTY_VALUES, FACETS, decade_buckets
+from indexer.engine.highlight import highlight
+from indexer.engine.hits import facet_value, figure_rows, passage_hit
+from indexer.engine.ranking import DUPLICATE_POOL, POOL_GROWTH, Candidate, DuplicateFolder, fold_best
+from indexer.engine.tiers import ALL_WORDS, piece_queries, word_levels
+from indexer.engine.timespan import UNDATED, bounds
+from indexer.errors import IndexMissing, PassageMissing, QueryError
+from indexer.query.parse import parse_query
+from indexer.query.plan import CompiledQuery, compile_query
+from indexer.records import MAX_LIMIT, ContextPassage, FiguresResponse, Hit, SearchResponse, SimilarResponse
+from indexer.text.terms import match_form
+
+SORTS = ("relevance", "date")
+GROUPS = ("passage", "document")
+# BM25F with the Whoosh backend's field weights (the bigram layer half a word's weight), on the global IDF.
+RANKER = "expr('10000*bm25f(1.2,0.75,{content=2,grams=1,title=2,section=3})')"
+FACET_LIMIT = 5000  # distinct values a facet lists (cities, years, types)
+GROUP_LIMIT = 200_000  # documents one grouped query returns
+FIGURE_BATCH = 200
+FIGURE_LIMIT = 500
+MAX_FIGURE_LIMIT = 5000
+FIGURE_REACH = 40
+
+
+@dataclass
+class SphinxTier:
+    name: str
+    expression: str  # the passages this tier adds: none found by an earlier tier
+    level: float = 0.0  # the words tier's coverage level (0 for the others)
+
+
+@dataclass
+class SearchPlan:
+    tiers: list[SphinxTier]
+    union: str | None  # every counted passage
+    relaxed: bool = False
+
+
+@dataclass
+class Where:
+    """A search's filters as SphinxQL conditions, each facet's apart (facets honour the others' only)."""
+
+    parts: dict[str, str] = field(default_factory=dict)  # facet (or "documents") → condition
+
+    def sql(self, leave_out: str | None = None) -> str:
+        return "".join(f" AND {condition}" for name, condition in self.parts.items() if name != leave_out)
+
+
+class SphinxEngine:
+    """A cluster's front, opened for searching. Thread-safe (one connection, one search at a time)."""
+
+    def __init__(self, host: str, port: int):
+        self._front = Front(host, port)
+        self._lock = threading.Lock()
+        self.warnings: list[str] = []
+        self._description: dict = {}
+        self._records: dict[int, dict] = {}
+        self._missing: set[str] = set()
+        with self._lock:
+            self._refresh()
+
+    # -- the cluster -------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """The cluster's description (re-read each time: a load changes it); document records cached per load."""
+        rows = self._query("SELECT description FROM cluster LIMIT 1").rows
+        description = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+        if not description.get("shards"):
+            raise IndexMissing("集群中还没有数据：请运行 policy-search index --backend sphinx://… 载入文件。")
+        if description != self._description:
+            self._description, self._records = description, {}
+
+    def _query(self, sql: str, args=(), meta: bool = False) -> Answer:
+        """``meta``: with the total and the shards that did not answer (one more round trip)."""
+        answer = self._front.query(sql, args, meta=meta)
+        self._missing |= answer.missing
+        return answer
+
+    def _unavailable(self) -> list[str]:
+        """The shards that did not answer during this call, as a reader is told about them."""
+        from indexer.backends.sphinx.cluster import Shard
+
+        shards = {f"{self._description.get('host', '127.0.0.1')}:{s['api_port']}": Shard(**s).describe()
+                  for s in self._description.get("shards", [])}
+        return sorted(shards.get(agent, agent) for agent in self._missing)
+
+    def _begin(self) -> None:
+        self._missing = set()
+        self._refresh()
+
+    def close(self) -> None:
+        self._front.close()
+
+    @property
+    def corpora(self):
+        from pathlib import Path
+
+        return [Path(p) for p in self._description.get("corpora", [])]
+
+    # -- planning ----------------------------------------------------------------
+
+    def _plan(self, compiled: CompiledQuery) -> SearchPlan:
+        strict = expression(compiled.strict)
+        broad = expression(compiled.broad) if compiled.broad is not None else None
+        heading = expression(compiled.heading) if compiled.heading is not None else None
+        exclusion = expression(compiled.exclusion, scored=False) if compiled.exclusion is not None else None
+        found = any_of([expression(compiled.strict, scored=False),
+                        expression(compiled.broad, scored=False) if broad else None])
+        tiers = [SphinxTier("verbatim", strict)] if strict else []
+        if broad:
+            tiers.append(SphinxTier("broad", without(broad, found if strict else None)))
+        relaxed, words = False, None
+        if compiled.segmented:
+            words, word_tiers, relaxed = self._word_tiers(compiled, found, exclusion)
+            tiers += word_tiers
+        if heading:
+            tiers.append(SphinxTier("heading", without(heading, any_of([found, words]))))
+        union = any_of([found, words, expression(compiled.heading, scored=False) if heading else None])
+        return SearchPlan([t for t in tiers if t.expression], union, relaxed)
+
+    def _word_tiers(self, compiled: CompiledQuery, found: str | None, exclusion: str | None):
+        """The words tier as one tier per coverage level, best first; its union; whether any passage in it
+        holds only some of the words."""
+        pieces = piece_queries(compiled)
+        masks = [expression(piece, scored=False) for piece in pieces]
+        scored = [expression(piece) for piece in pieces]
+        total = int(self._description.get("passages", 0))
+        frequencies = [self._count(mask) if mask else 0 for mask in masks]
+        levels = word_levels(compiled, frequencies, total)
+
+        def at_least(level: float, parts: list[str | None]) -> str | None:
+            return any_of([all_of([parts[i] for i in combination]) for combination in levels.at_least[level]])
+
+        tiers, above = [], None
+        for level in levels.levels:
+            reached = at_least(level, scored)
+            tier = without(without(without(reached, above), found), exclusion)
+            if tier:
+                tiers.append(SphinxTier("words", tier, level))
+            above = any_of([above, at_least(level, masks)])
+        union = without(above, exclusion)
+        partial = without(without(union, at_least(ALL_WORDS, masks) if ALL_WORDS in levels.at_least else None), found)
+        relaxed = bool(partial) and self._count(partial) > 0
+        return union, tiers, relaxed
+
+    def _count(self, match: str, where: str = "") -> int:
+        rows = self._query(f"SELECT COUNT(*) FROM passages WHERE MATCH(%s){where} LIMIT 1", (match,)).rows
+        return int(rows[0][0]) if rows else 0
+
+    # -- searching -----------------------------------------------------------------
+
+    def search(self, query: str, cities=(), years=(), doc_types=(), limit: int = 10, offset: int = 0,
+               exact: bool = False, provinces=(), date_from=None, date_to=None,
+               sort: str = "relevance", group: str = "passage", doc_ids=()) -> SearchResponse:
+        """As :meth:`indexer.backends.whoosh.engine.SearchEngine.search`; a shard that does not answer makes
+        the answer partial, named in ``partial`` and a notice."""
+        started = time.perf_counter()
+        check_text(query, "检索式")
+        limit, offset, notices = checked_paging(limit, offset)
+        parsed = parse_query(query)
+        if sort not in SORTS:
+            raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
+        if group not in GROUPS:
+            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
+        selections = facet_selections(checked_values(cities, "城市"), years, checked_values(doc_types, "文档类型"),
+                                      checked_values(provinces, "省份"))
+        date_range = bounds(date_from, date_to)
+        compiled = compile_query(parsed, expand=not exact)
+        notices = list(parsed.notices) + notices
+        with self._lock:
+            self._begin()
+            plan = self._plan(compiled)
+            if plan.relaxed:
+                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
+            where = _where(selections, date_range, [checked_text_id(d) for d in doc_ids])
+            facets, total = self._facet_counts(plan.union, selections, where)
+            documents_total = self._documents_total(plan.union, where)
+            hits = []
+            if limit and total:
+                if group == "document":
+                    hits = self._grouped_hits(plan, compiled, where, limit, offset, sort)
+                elif sort == "date":
+                    hits = self._dated_hits(plan, compiled, where, limit, offset)
+                else:
+                    hits = self._ranked_hits(plan, compiled, where, limit, offset)
+                self._count_per_document(plan.union, where, hits)
+            partial = self._unavailable()
+        if partial:
+            notices.append(f"部分分片未响应，结果不完整（不含其中的文件）：{'、'.join(partial)}。")
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(query=query, total=total, facets=facets, hits=hits, notices=notices,
+                              expansions=compiled.expansions, relaxed=plan.relaxed, took_ms=round(took, 2),
+                              documents_total=documents_total, sort=sort, group=group, partial=partial)
+
+    def _facet_counts(self, union: str | None, selections: dict[str, set], where: Where) -> tuple[dict, int]:
+        """Disjunctive facet counts (each facet honours the other facets' selections, not its own) and the total."""
+        facets = {facet.name: [] for facet in FACETS}
+        total = 0
+        if union is not None:
+            shared = [facet for facet in FACETS if facet.name not in where.parts]
+            answer = self._select_facets(union, where.sql(), shared, meta=True)
+            total = answer.total
+            for facet, rows in zip(shared, answer.facets):
+                facets[facet.name] = _buckets(facet, rows, selections)
+            for facet in FACETS:
+                if facet.name in where.parts:
+                    rows = self._select_facets(union, where.sql(leave_out=facet.name), [facet]).facets[0]
+                    facets[facet.name] = _buckets(facet, rows, selections)
+        facets["decade"] = decade_buckets(facets["year"])
+        return facets, total
+
+    def _select_facets(self, union: str, conditions: str, facets, meta: bool = False) -> Answer:
+        clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {FACET_LIMIT}" for f in facets)
+        sql = (f"SELECT id FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
+               f"OPTION max_matches={FACET_LIMIT}{clauses}")
+        answer = self._query(sql, (union,), meta=meta)
+        if not facets:
+            answer.facets = []
+        elif len(answer.facets) > len(facets):  # the main result set is not a facet
+            answer.facets = answer.facets[-len(facets):]
+        return answer
+
+    def _documents_total(self, union: str | None, where: Where) -> int:
+        if union is None:
+            return 0
+        return len(self._per_document(union, where.sql()))
+
+    def _per_document(self, union: str, conditions: str, columns: str = "") -> list[tuple]:
+        """Per matching document: its key, ``columns``, and how many of its passages match."""
+        sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
+               f"LIMIT 0, {GROUP_LIMIT} OPTION max_matches={GROUP_LIMIT}")
+        return self._query(sql, (union,)).rows
+
+    def _count_per_document(self, union: str, where: Where, hits: list[Hit]) -> None:
+        keys = {document_key(hit.doc_id) for hit in hits}
+        if not keys:
+            return
+        counts = {row[0]: row[-1] for row in self._per_document(union, where.sql() + f" AND doc_key IN ({_ints(keys)})")}
+        for hit in hits:
+            hit.document_matches = int(counts.get(document_key(hit.doc_id), 1))
+
+    # -- ranking -------------------------------------------------------------------
+
+    def _fetch(self, tier: SphinxTier, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
+               group: bool = False) -> list[tuple]:
+        """A tier's passages ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
+        grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
+        sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
+               f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
+               f"OPTION ranker={RANKER}, global_idf=1, max_matches={max(stop, 1)}")
+        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (tier.expression,)).rows]
+
+    def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
+        found = []
+        for passage_id, weight, fields, _ in rows:
+            stored[passage_id] = fields
+            found.append(Candidate(passage_id, weight, match_form(fields["passage"]), level=level))
+        return found
+
+    def _ranked_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
+                     conditions: str | None = None) -> list[Hit]:
+        wanted = offset + limit
+        folder, stored = DuplicateFolder(), {}
+        conditions = where.sql() if conditions is None else conditions
+        for tier in plan.tiers:
+            needles = compiled.word_needles if tier.level else compiled.needles
+
+            def ranked(start: int, stop: int, tier=tier) -> list[Candidate]:
+                return self._candidates(self._fetch(tier, conditions, start, stop), tier.level, stored)
+
+            fold_best(folder, ranked, wanted, needles)
+            if len(folder.kept) >= wanted:
+                break
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+
+    def _dated_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
+                    group: bool = False, conditions: str | None = None) -> list[Hit]:
+        """Newest first, then tier, then weight; near copies folded into the newest. Each tier's first ``size``
+        by date holds the first ``size`` of all tiers merged."""
+        wanted = offset + limit
+        folder, stored = DuplicateFolder(), {}
+        conditions = where.sql() if conditions is None else conditions
+        size, done = wanted + DUPLICATE_POOL, 0
+        while True:
+            merged, exhausted = [], True
+            for number, tier in enumerate(plan.tiers):
+                rows = self._fetch(tier, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
+                                   group=group)
+                exhausted &= len(rows) < size
+                merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
+            merged.sort(key=lambda item: item[:4])
+            for item in merged[done:size]:
+                pool = folder.fresh(self._candidates([item[4]], item[5], stored))
+                folder.add(pool, until=wanted, then=DUPLICATE_POOL)
+            done = min(size, len(merged))
+            if len(folder.kept) >= wanted or exhausted:
+                break
+            size *= POOL_GROWTH
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+
+    def _grouped_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
+                      sort: str) -> list[Hit]:
+        """One hit per document, its best passage (first tier, then weight): each tier grouped by document,
+        leaving out the documents an earlier tier holds."""
+        seen: set[int] = set()
+        grouped_tiers = []
+        for tier in plan.tiers:
+            excluded = f" AND doc_key NOT IN ({_ints(seen)})" if seen else ""
+            grouped_tiers.append((tier, excluded))
+            seen |= {row[0] for row in self._per_document(tier.expression, where.sql() + excluded)}
+        wanted = offset + limit
+        folder, stored = DuplicateFolder(), {}
+        if sort == "date":
+            merged = []
+            for number, (tier, excluded) in enumerate(grouped_tiers):
+                rows = self._fetch(tier, where.sql() + excluded, 0, wanted + DUPLICATE_POOL,
+                                   order="date_first DESC, WEIGHT() DESC, id ASC", group=True)
+                merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
+            merged.sort(key=lambda item: item[:4])
+            for item in merged:
+                folder.add(folder.fresh(self._candidates([item[4]], item[5], stored)), until=wanted, then=DUPLICATE_POOL)
+            return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+        for tier, excluded in grouped_tiers:
+            needles = compiled.word_needles if tier.level else compiled.needles
+
+            def ranked(start: int, stop: int, tier=tier, excluded=excluded) -> list[Candidate]:
+                rows = self._fetch(tier, where.sql() + excluded, start, stop, group=True)
+                return self._candidates(rows, tier.level, stored)
+
+            fold_best(folder, ranked, wanted, needles)
+            if len(folder.kept) >= wanted:
+                break
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+
+    def _hits(self, kept: list[Candidate], stored: dict[int, dict], compiled: CompiledQuery | None, offset: int,
+              needles: list[str] | None = None) -> list[Hit]:
+        records = self._document_records({stored[c.docnum]["doc_id"] for c in kept})
+        hits = []
+        for rank, candidate in enumerate(kept, start=offset + 1):
+            fields = stored[candidate.docnum]
+            # A passage found by words is highlighted word by word; one found as typed, as typed.
+            marked = needles if compiled is None else compiled.piece_needles if candidate.level else compiled.all_needles
+            duplicates = [{"doc_id": stored[d]["doc_id"], "order": stored[d]["order"]} for d in candidate.duplicates]
+            hits.append(passage_hit(rank, candidate.score, fields["doc_id"], fields["order"], fields["passage"],
+                                    fields["section"], records.get(fields["doc_id"], {"title": fields["doc_id"]}),
+                                    marked, duplicates))
+        return hits
+
+    # -- documents -------------------------------------------------------------------
+
+    def _document_records(self, doc_ids) -> dict[str, dict]:
+        keys = {document_key(doc_id) for doc_id in doc_ids}
+        wanted = keys - set(self._records)
+        if wanted:
+            sql = f"SELECT id, record FROM documents WHERE id IN ({_ints(wanted)}) LIMIT {len(wanted)}"
+            for key, record in self._query(sql).rows:
+                self._records[key] = json.loads(record)
+        return {self._records[k]["doc_id"]: self._records[k] for k in keys if k in self._records}
+
+    def document(self, doc_id: str) -> dict | None:
+        check_text(doc_id, "文档编号")
+        with self._lock:
+            self._begin()
+            return self._document_records([doc_id]).get(doc_id)
+
+    def documents(self) -> list[dict]:
+        with self._lock:
+            self._begin()
+            return self._all_documents()
+
+    def _all_documents(self) -> list[dict]:
+        count = int(self._description.get("documents", 0)) + len(self._description.get("shards", [])) + 1
+        sql = f"SELECT record FROM documents WHERE id > {PLACEHOLDER_ID} ORDER BY id ASC LIMIT 0, {count} OPTION max_matches={count}"
+        records = [json.loads(row[0]) for row in self._query(sql).rows]
+        return sorted(records, key=lambda r: r.get("doc_id", ""))
+
+    def document_region_year_counts(self, region: str = "province") -> list[dict]:
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
+        counts = Counter((facet_value(d, region) or "", d.get("year") or "") for d in self.documents())
+        return [{"region": place, "year": year, "count": count} for (place, year), count in counts.items()]
+
+    def passages(self, doc_id: str, query: str = "", around: int | None = None,
+                 window: int | None = None) -> list[ContextPassage]:
+        check_text(doc_id, "文档编号")
+        try:
+            needles = compile_query(parse_query(query)).all_needles if query and query.strip() else []
+        except QueryError:
+            needles = []
+        conditions = f"doc_key = {document_key(doc_id)}"
+        if around is not None and window is not None:
+            conditions += f" AND passage_order >= {int(around) - int(window)} AND passage_order <= {int(around) + int(window)}"
+        with self._lock:
+            self._begin()
+            sql = (f"SELECT stored FROM passages WHERE {conditions} ORDER BY passage_order ASC "
+                   f"LIMIT 0, {GROUP_LIMIT} OPTION max_matches={GROUP_LIMIT}")
+            stored = [json.loads(row[0]) for row in self._query(sql).rows]
+        return [ContextPassage(order=f["order"], section=f["section"], passage=f["passage"],
+                               highlight=highlight(f["passage"], needles), is_hit=f["order"] == around)
+                for f in stored]
+
+    def overview(self) -> dict:
+        docs = self.documents()
+        counts = {}
+        for facet in FACETS:
+            values = [facet_value(d, facet.name) for d in docs if facet_value(d, facet.name)]
+            tally = Counter(values)
+            counts[facet.name] = [{"value": v, "count": n} for v, n in sorted(tally.items(), key=lambda i: (-i[1], str(i[0])))]
+        return {"documents": len(docs), "passages": self._description.get("passages", 0),
+                "characters": self._description.get("characters", 0), "built_at": self._description.get("built_at", ""),
+                "facets": counts}
+
+    # -- counts for charts -------------------------------------------------------------
+
+    def _counted(self, query: str, cities, years, doc_types, exact, provinces, date_from, date_to):
+        compiled = compile_query(parse_query(query), expand=not exact)
+        selections = facet_selections(cities, years, doc_types, provinces)
+        return compiled, selections, _where(selections, bounds(date_from, date_to), [])
+
+    def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                         date_from=None, date_to=None) -> list[dict]:
+        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
+                                       region="city")
+        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+
+    def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                           date_from=None, date_to=None, region: str = "province") -> list[dict]:
+        if region not in ("province", "city"):
+            raise QueryError(f"地区应为 province 或 city：{region}")
+        compiled, _, where = self._counted(query, cities, years, doc_types, exact, provinces, date_from, date_to)
+        counts: Counter = Counter()
+        with self._lock:
+            self._begin()
+            plan = self._plan(compiled)
+            if plan.union is not None:
+                for _, place, year, count in self._per_document(plan.union, where.sql(), f", {region}, year"):
+                    counts[(place or "", year)] += count
+        return [{"region": place, "year": year, "count": count}
+                for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
+
+    def year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
+                    date_from=None, date_to=None) -> list[dict]:
+        compiled, _, where = self._counted(query, cities, years, doc_types, exact, provinces, date_from, date_to)
+        with self._lock:
+            self._begin()
+            plan = self._plan(compiled)
+            matching = Counter()
+            if plan.union is not None:
+                for _, year, count in self._per_document(plan.union, where.sql(), ", year"):
+                    matching[year] += count
+            sql = (f"SELECT year, COUNT(*) FROM passages WHERE id > {PLACEHOLDER_ID}{where.sql()} GROUP BY year "
+                   f"LIMIT 0, {FACET_LIMIT} OPTION max_matches={FACET_LIMIT}")
+            totals = sorted((year, count) for year, count in self._query(sql).rows if year not in EMPTY_VALUES)
+        return [{"year": year, "matching": matching.get(year, 0), "passages": total,
+                 "per_thousand": round(1000 * matching.get(year, 0) / total, 2)} for year, total in totals]
+
+    # -- figures and similar passages ---------------------------------------------------
+
+    def figures(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False,
+                limit: int = FIGURE_LIMIT, provinces=(), date_from=None, date_to=None) -> FiguresResponse:
+        """As the Whoosh backend's: passages read best first, tier by tier, verbatim reprints once."""
+        from indexer.engine import figures as extraction
+
+        started = time.perf_counter()
+        compiled, _, where = self._counted(query, cities, years, doc_types, exact, provinces, date_from, date_to)
+        limit = max(1, min(int(limit), MAX_FIGURE_LIMIT))
+        rows, seen, read, total = [], set(), 0, 0
+        with self._lock:
+            self._begin()
+            plan = self._plan(compiled)
+            total = self._count(plan.union, where.sql()) if plan.union else 0
+            for tier in plan.tiers:
+                start = 0
+                while len(rows) < limit:
+                    batch = self._fetch(tier, where.sql(), start, start + FIGURE_BATCH)
+                    start += FIGURE_BATCH
+                    records = self._document_records({fields["doc_id"] for _, _, fields, _ in batch})
+                    for _, _, fields, _ in batch:
+                        read += 1
+                        folded = match_form(fields["passage"])
+                        if folded in seen:
+                            continue
+                        seen.add(folded)
+                        found = extraction.near(extraction.extract(folded), folded, compiled.all_needles, FIGURE_REACH)
+                        if found:
+                            meta = records.get(fields["doc_id"], {"title": fields["doc_id"]})
+                            rows.extend(figure_rows(fields["doc_id"], fields["order"], fields["passage"],
+                                                    fields["section"], meta, folded, found, extraction.quote))
+                        if len(rows) >= limit:
+                            break
+                    if len(batch) < FIGURE_BATCH:
+                        break
+                if len(rows) >= limit:
+                    break
+        took = (time.perf_counter() - started) * 1000
+        return FiguresResponse(query=query, figures=rows[:limit], passages=total, passages_read=read,
+                               truncated=len(rows) >= limit and read < total, took_ms=round(took, 2))
+
+    def similar(self, doc_id: str, order: int, limit: int = 10) -> SimilarResponse:
+        """Passages on the same matter in other documents: the passage's telling words as one OR query."""
+        started = time.perf_counter()
+        check_text(doc_id, "文档编号")
+        limit = max(0, min(int(limit), MAX_LIMIT))
+        with self._lock:
+            self._begin()
+            rows = self._query(f"SELECT stored FROM passages WHERE id = {passage_key(doc_id, int(order))} LIMIT 1").rows
+            if not rows:
+                raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
+            response = similar_passages(self, json.loads(rows[0][0]), limit)
+        response.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return response
+
+
+def checked_text_id(doc_id: str) -> str:
+    check_text(doc_id, "文档编号")
+    return doc_id
+
+
+def _ints(values) -> str:
+    return ", ".join(str(int(v)) for v in sorted(values))
+
+
+def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_ids: list[str]) -> Where:
+    where = Where()
+    for facet in FACETS:
+        chosen = selections.get(facet.name)
+        if chosen:
+            values = _ints(chosen) if facet.name == "year" else ", ".join(quote(v) for v in sorted(chosen))
+            where.parts[facet.name] = f"{facet.name} IN ({values})"
+    if date_range:  # narrows the year dimension: the year facet's own counts ignore it
+        first, last = date_range
+        span = f"date_last >= {int(first)} AND date_first <= {int(last)} AND date_first <> {UNDATED}"
+        where.parts["year"] = f"{where.parts['year']} AND {span}" if "year" in where.parts else span
+    if doc_ids:
+        where.parts["documents"] = f"doc_key IN ({_ints(document_key(d) for d in doc_ids)})"
+    return where
+
+
+def _buckets(facet, rows: list[tuple], selections: dict[str, set]) -> list[dict]:
+    counts = [(value, int(count)) for value, count in rows if value not in EMPTY_VALUES]
+    return facet.buckets(counts, selections.get(facet.name) or set())
