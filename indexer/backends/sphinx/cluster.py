@@ -35,6 +35,8 @@ PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city",
                       ("doc_type", "string"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
                       ("stored", "json"))
 DOCUMENT_ATTRIBUTES = (("province", "string"), ("city", "string"), ("year", "uint"), ("record", "json"))
+# Provinces named when a shard is described to a reader.
+SHOWN_PROVINCES = 4
 # A row every table holds so that an empty shard is still an index (Sphinx cannot build one of no rows).
 PLACEHOLDER_ID = 1
 
@@ -52,7 +54,12 @@ class Shard:
 
     def describe(self) -> str:
         """The shard as a reader is told about it: its name and what it holds."""
-        held = "全国及未标省份的文件" if self.number == NATIONAL_SHARD else "、".join(self.provinces) or "暂无文件"
+        if self.number == NATIONAL_SHARD:
+            held = "全国及未标省份的文件"
+        elif len(self.provinces) > SHOWN_PROVINCES:
+            held = f"{'、'.join(self.provinces[:SHOWN_PROVINCES])}等 {len(self.provinces)} 个省份"
+        else:
+            held = "、".join(self.provinces) or "暂无文件"
         return f"{self.name}（{held}）"
 
 

@@ -234,9 +234,11 @@ class SphinxEngine:
         return facets, total
 
     def _select_facets(self, union: str, conditions: str, facets, meta: bool = False) -> Answer:
-        clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {FACET_LIMIT}" for f in facets)
+        # A facet has at most a value per document: the sorter Sphinx allocates is no larger than that.
+        values = min(FACET_LIMIT, self._groups_bound())
+        clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {values}" for f in facets)
         sql = (f"SELECT id FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
-               f"OPTION max_matches={FACET_LIMIT}{clauses}")
+               f"OPTION max_matches={values}{clauses}")
         answer = self._query(sql, (union,), meta=meta)
         if not facets:
             answer.facets = []
@@ -249,17 +251,24 @@ class SphinxEngine:
             return 0
         return len(self._per_document(union, where.sql()))
 
-    def _per_document(self, union: str, conditions: str, columns: str = "") -> list[tuple]:
-        """Per matching document: its key, ``columns``, and how many of its passages match."""
+    def _per_document(self, union: str, conditions: str, columns: str = "", documents: int | None = None) -> list[tuple]:
+        """Per matching document (at most ``documents`` of them): its key, ``columns``, and how many of its
+        passages match."""
+        groups = documents or self._groups_bound()
         sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
-               f"LIMIT 0, {GROUP_LIMIT} OPTION max_matches={GROUP_LIMIT}")
+               f"LIMIT 0, {groups} OPTION max_matches={groups}")
         return self._query(sql, (union,)).rows
+
+    def _groups_bound(self) -> int:
+        """As many groups as a grouped query can have: one per document (Sphinx sizes its sorter by it)."""
+        return max(2, min(GROUP_LIMIT, int(self._description.get("documents", 0)) + len(self._description["shards"])))
 
     def _count_per_document(self, union: str, where: Where, hits: list[Hit]) -> None:
         keys = {document_key(hit.doc_id) for hit in hits}
         if not keys:
             return
-        counts = {row[0]: row[-1] for row in self._per_document(union, where.sql() + f" AND doc_key IN ({_ints(keys)})")}
+        conditions = where.sql() + f" AND doc_key IN ({_ints(keys)})"
+        counts = {row[0]: row[-1] for row in self._per_document(union, conditions, documents=len(keys) + 1)}
         for hit in hits:
             hit.document_matches = int(counts.get(document_key(hit.doc_id), 1))
 
@@ -271,7 +280,7 @@ class SphinxEngine:
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
         sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
-               f"OPTION ranker={RANKER}, global_idf=1, max_matches={max(stop, 1)}")
+               f"OPTION ranker={RANKER}, idf='plain,tfidf_unnormalized', global_idf=1, max_matches={max(stop, 1)}")
         return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (tier.expression,)).rows]
 
     def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
