@@ -280,29 +280,3 @@ def require_sphinx() -> None:
     if missing:
         raise UserError(f"找不到 {'、'.join(missing)}：请安装 Sphinx（apt-get install sphinxsearch）或 Manticore Search。")
 
-
-def start_cluster(directory: Path, shards: int = 2, port: int | None = None) -> list[dict]:
-    """The cluster in ``directory`` started; created there first (with empty shards) when it holds none."""
-    from indexer.backends.sphinx.load import ensure_indexes
-
-    require_sphinx()
-    if (Path(directory) / CLUSTER_FILE).exists():
-        cluster = Cluster.read(Path(directory))
-        if port is not None and port != cluster.port:
-            raise UserError(f"{directory} 中的集群使用端口 {cluster.port}，不是 {port}；换端口请用另一个目录。")
-        if shards != len(cluster.shards):
-            raise UserError(f"{directory} 中的集群有 {len(cluster.shards)} 个分片，不是 {shards}；换分片数请用另一个目录。")
-    else:
-        if Path(directory).exists() and any(Path(directory).iterdir()):
-            raise UserError(f"{directory} 不是空目录，也不是集群目录：请换一个目录。")
-        cluster = Cluster.create(Path(directory), shards, port or DEFAULT_PORT)
-        cluster.directory.mkdir(parents=True, exist_ok=True)
-        cluster.write_configs()
-        cluster.write()
-    busy = [daemon for daemon in cluster.daemons() if cluster.pid(daemon) is None and cluster.answering(daemon)]
-    if busy:
-        raise UserError(f"端口已被占用（{', '.join(str(cluster.sql_port(d)) for d in busy)}）：请用 --port 换一个端口。")
-    cluster.write_configs()
-    ensure_indexes(cluster)
-    cluster.start()
-    return cluster.status()

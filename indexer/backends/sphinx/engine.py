@@ -274,14 +274,14 @@ class SphinxEngine:
 
     # -- ranking -------------------------------------------------------------------
 
-    def _fetch(self, tier: SphinxTier, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
+    def _fetch(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
                group: bool = False) -> list[tuple]:
-        """A tier's passages ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
+        """The passages ``match`` finds, ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
         sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
                f"OPTION ranker={RANKER}, idf='plain,tfidf_unnormalized', global_idf=1, max_matches={max(stop, 1)}")
-        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (tier.expression,)).rows]
+        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (match,)).rows]
 
     def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
         found = []
@@ -299,7 +299,7 @@ class SphinxEngine:
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier) -> list[Candidate]:
-                return self._candidates(self._fetch(tier, conditions, start, stop), tier.level, stored)
+                return self._candidates(self._fetch(tier.expression, conditions, start, stop), tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
@@ -317,7 +317,7 @@ class SphinxEngine:
         while True:
             merged, exhausted = [], True
             for number, tier in enumerate(plan.tiers):
-                rows = self._fetch(tier, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
+                rows = self._fetch(tier.expression, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
                                    group=group)
                 exhausted &= len(rows) < size
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
@@ -346,7 +346,7 @@ class SphinxEngine:
         if sort == "date":
             merged = []
             for number, (tier, excluded) in enumerate(grouped_tiers):
-                rows = self._fetch(tier, where.sql() + excluded, 0, wanted + DUPLICATE_POOL,
+                rows = self._fetch(tier.expression, where.sql() + excluded, 0, wanted + DUPLICATE_POOL,
                                    order="date_first DESC, WEIGHT() DESC, id ASC", group=True)
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
             merged.sort(key=lambda item: item[:4])
@@ -357,7 +357,7 @@ class SphinxEngine:
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier, excluded=excluded) -> list[Candidate]:
-                rows = self._fetch(tier, where.sql() + excluded, start, stop, group=True)
+                rows = self._fetch(tier.expression, where.sql() + excluded, start, stop, group=True)
                 return self._candidates(rows, tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
@@ -505,7 +505,7 @@ class SphinxEngine:
             for tier in plan.tiers:
                 start = 0
                 while len(rows) < limit:
-                    batch = self._fetch(tier, where.sql(), start, start + FIGURE_BATCH)
+                    batch = self._fetch(tier.expression, where.sql(), start, start + FIGURE_BATCH)
                     start += FIGURE_BATCH
                     records = self._document_records({fields["doc_id"] for _, _, fields, _ in batch})
                     for _, _, fields, _ in batch:
