@@ -222,7 +222,7 @@ def analyze(text: str, mode: str = "query") -> list[str]:
 def cluster_start(directory: Path, shards: int = 2, port: int | None = None) -> list[dict]:
     """A local cluster of ``shards`` shard daemons and a front on loopback, started (created in ``directory``
     when it holds none: the front's SphinxQL port ``port``, default 9306); its daemons' status."""
-    from indexer.backends.sphinx.cluster import start_cluster
+    from indexer.backends.sphinx import start_cluster
 
     return start_cluster(Path(directory), shards, port)
 

@@ -95,6 +95,17 @@ def test_whoosh_is_imported_only_by_its_backend():
     assert backend.is_dir()
 
 
+def test_the_sphinx_backend_speaks_sphinxql_in_one_module_and_stands_beside_whoosh():
+    importers = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py") if "pymysql" in _imports_of(path)}
+    assert importers == {"backends/sphinx/client.py"}, importers
+    graph = import_graph()
+    crossing = {(name, target) for name, targets in graph.items() for target in targets
+                if {name.split(".")[2:3] == ["sphinx"] and target.startswith("indexer.backends.whoosh"),
+                    name.split(".")[2:3] == ["whoosh"] and target.startswith("indexer.backends.sphinx")} & {True}
+                and name.startswith("indexer.backends.")}
+    assert not crossing, crossing
+
+
 JIEBA_PRIVATE = re.compile(r"\.(FREQ|re_han_default|re_skip_default|initialized|check_initialized)\b")
 
 

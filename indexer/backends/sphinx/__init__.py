@@ -47,3 +47,31 @@ def cluster_at(address: str):
     if not directory or not Path(directory).is_dir():
         raise UserError(f"{address} 的集群目录（{directory or '未知'}）不在本机：载入文件须在集群所在的机器上运行。")
     return Cluster.read(Path(directory))
+
+
+def start_cluster(directory: Path, shards: int = 2, port: int | None = None) -> list[dict]:
+    """The cluster in ``directory`` started; created there first (with empty shards) when it holds none."""
+    from indexer.backends.sphinx.cluster import CLUSTER_FILE, DEFAULT_PORT, Cluster, require_sphinx
+    from indexer.backends.sphinx.load import ensure_indexes
+
+    require_sphinx()
+    if (Path(directory) / CLUSTER_FILE).exists():
+        cluster = Cluster.read(Path(directory))
+        if port is not None and port != cluster.port:
+            raise UserError(f"{directory} 中的集群使用端口 {cluster.port}，不是 {port}；换端口请用另一个目录。")
+        if shards != len(cluster.shards):
+            raise UserError(f"{directory} 中的集群有 {len(cluster.shards)} 个分片，不是 {shards}；换分片数请用另一个目录。")
+    else:
+        if Path(directory).exists() and any(Path(directory).iterdir()):
+            raise UserError(f"{directory} 不是空目录，也不是集群目录：请换一个目录。")
+        cluster = Cluster.create(Path(directory), shards, port or DEFAULT_PORT)
+        cluster.directory.mkdir(parents=True, exist_ok=True)
+        cluster.write_configs()
+        cluster.write()
+    busy = [daemon for daemon in cluster.daemons() if cluster.pid(daemon) is None and cluster.answering(daemon)]
+    if busy:
+        raise UserError(f"端口已被占用（{', '.join(str(cluster.sql_port(d)) for d in busy)}）：请用 --port 换一个端口。")
+    cluster.write_configs()
+    ensure_indexes(cluster)
+    cluster.start()
+    return cluster.status()

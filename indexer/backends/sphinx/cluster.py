@@ -35,6 +35,8 @@ PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city",
                       ("doc_type", "string"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
                       ("stored", "json"))
 DOCUMENT_ATTRIBUTES = (("province", "string"), ("city", "string"), ("year", "uint"), ("record", "json"))
+# Provinces named when a shard is described to a reader.
+SHOWN_PROVINCES = 4
 # A row every table holds so that an empty shard is still an index (Sphinx cannot build one of no rows).
 PLACEHOLDER_ID = 1
 
@@ -52,7 +54,12 @@ class Shard:
 
     def describe(self) -> str:
         """The shard as a reader is told about it: its name and what it holds."""
-        held = "全国及未标省份的文件" if self.number == NATIONAL_SHARD else "、".join(self.provinces) or "暂无文件"
+        if self.number == NATIONAL_SHARD:
+            held = "全国及未标省份的文件"
+        elif len(self.provinces) > SHOWN_PROVINCES:
+            held = f"{'、'.join(self.provinces[:SHOWN_PROVINCES])}等 {len(self.provinces)} 个省份"
+        else:
+            held = "、".join(self.provinces) or "暂无文件"
         return f"{self.name}（{held}）"
 
 
@@ -273,29 +280,3 @@ def require_sphinx() -> None:
     if missing:
         raise UserError(f"找不到 {'、'.join(missing)}：请安装 Sphinx（apt-get install sphinxsearch）或 Manticore Search。")
 
-
-def start_cluster(directory: Path, shards: int = 2, port: int | None = None) -> list[dict]:
-    """The cluster in ``directory`` started; created there first (with empty shards) when it holds none."""
-    from indexer.backends.sphinx.load import ensure_indexes
-
-    require_sphinx()
-    if (Path(directory) / CLUSTER_FILE).exists():
-        cluster = Cluster.read(Path(directory))
-        if port is not None and port != cluster.port:
-            raise UserError(f"{directory} 中的集群使用端口 {cluster.port}，不是 {port}；换端口请用另一个目录。")
-        if shards != len(cluster.shards):
-            raise UserError(f"{directory} 中的集群有 {len(cluster.shards)} 个分片，不是 {shards}；换分片数请用另一个目录。")
-    else:
-        if Path(directory).exists() and any(Path(directory).iterdir()):
-            raise UserError(f"{directory} 不是空目录，也不是集群目录：请换一个目录。")
-        cluster = Cluster.create(Path(directory), shards, port or DEFAULT_PORT)
-        cluster.directory.mkdir(parents=True, exist_ok=True)
-        cluster.write_configs()
-        cluster.write()
-    busy = [daemon for daemon in cluster.daemons() if cluster.pid(daemon) is None and cluster.answering(daemon)]
-    if busy:
-        raise UserError(f"端口已被占用（{', '.join(str(cluster.sql_port(d)) for d in busy)}）：请用 --port 换一个端口。")
-    cluster.write_configs()
-    ensure_indexes(cluster)
-    cluster.start()
-    return cluster.status()

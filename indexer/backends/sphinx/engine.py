@@ -234,9 +234,11 @@ class SphinxEngine:
         return facets, total
 
     def _select_facets(self, union: str, conditions: str, facets, meta: bool = False) -> Answer:
-        clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {FACET_LIMIT}" for f in facets)
+        # A facet has at most a value per document: the sorter Sphinx allocates is no larger than that.
+        values = min(FACET_LIMIT, self._groups_bound())
+        clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {values}" for f in facets)
         sql = (f"SELECT id FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
-               f"OPTION max_matches={FACET_LIMIT}{clauses}")
+               f"OPTION max_matches={values}{clauses}")
         answer = self._query(sql, (union,), meta=meta)
         if not facets:
             answer.facets = []
@@ -249,30 +251,37 @@ class SphinxEngine:
             return 0
         return len(self._per_document(union, where.sql()))
 
-    def _per_document(self, union: str, conditions: str, columns: str = "") -> list[tuple]:
-        """Per matching document: its key, ``columns``, and how many of its passages match."""
+    def _per_document(self, union: str, conditions: str, columns: str = "", documents: int | None = None) -> list[tuple]:
+        """Per matching document (at most ``documents`` of them): its key, ``columns``, and how many of its
+        passages match."""
+        groups = documents or self._groups_bound()
         sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
-               f"LIMIT 0, {GROUP_LIMIT} OPTION max_matches={GROUP_LIMIT}")
+               f"LIMIT 0, {groups} OPTION max_matches={groups}")
         return self._query(sql, (union,)).rows
+
+    def _groups_bound(self) -> int:
+        """As many groups as a grouped query can have: one per document (Sphinx sizes its sorter by it)."""
+        return max(2, min(GROUP_LIMIT, int(self._description.get("documents", 0)) + len(self._description["shards"])))
 
     def _count_per_document(self, union: str, where: Where, hits: list[Hit]) -> None:
         keys = {document_key(hit.doc_id) for hit in hits}
         if not keys:
             return
-        counts = {row[0]: row[-1] for row in self._per_document(union, where.sql() + f" AND doc_key IN ({_ints(keys)})")}
+        conditions = where.sql() + f" AND doc_key IN ({_ints(keys)})"
+        counts = {row[0]: row[-1] for row in self._per_document(union, conditions, documents=len(keys) + 1)}
         for hit in hits:
             hit.document_matches = int(counts.get(document_key(hit.doc_id), 1))
 
     # -- ranking -------------------------------------------------------------------
 
-    def _fetch(self, tier: SphinxTier, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
+    def _fetch(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
                group: bool = False) -> list[tuple]:
-        """A tier's passages ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
+        """The passages ``match`` finds, ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
         sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
-               f"OPTION ranker={RANKER}, global_idf=1, max_matches={max(stop, 1)}")
-        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (tier.expression,)).rows]
+               f"OPTION ranker={RANKER}, idf='plain,tfidf_unnormalized', global_idf=1, max_matches={max(stop, 1)}")
+        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (match,)).rows]
 
     def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
         found = []
@@ -290,7 +299,7 @@ class SphinxEngine:
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier) -> list[Candidate]:
-                return self._candidates(self._fetch(tier, conditions, start, stop), tier.level, stored)
+                return self._candidates(self._fetch(tier.expression, conditions, start, stop), tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
@@ -308,7 +317,7 @@ class SphinxEngine:
         while True:
             merged, exhausted = [], True
             for number, tier in enumerate(plan.tiers):
-                rows = self._fetch(tier, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
+                rows = self._fetch(tier.expression, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
                                    group=group)
                 exhausted &= len(rows) < size
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
@@ -337,7 +346,7 @@ class SphinxEngine:
         if sort == "date":
             merged = []
             for number, (tier, excluded) in enumerate(grouped_tiers):
-                rows = self._fetch(tier, where.sql() + excluded, 0, wanted + DUPLICATE_POOL,
+                rows = self._fetch(tier.expression, where.sql() + excluded, 0, wanted + DUPLICATE_POOL,
                                    order="date_first DESC, WEIGHT() DESC, id ASC", group=True)
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
             merged.sort(key=lambda item: item[:4])
@@ -348,7 +357,7 @@ class SphinxEngine:
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier, excluded=excluded) -> list[Candidate]:
-                rows = self._fetch(tier, where.sql() + excluded, start, stop, group=True)
+                rows = self._fetch(tier.expression, where.sql() + excluded, start, stop, group=True)
                 return self._candidates(rows, tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
@@ -496,7 +505,7 @@ class SphinxEngine:
             for tier in plan.tiers:
                 start = 0
                 while len(rows) < limit:
-                    batch = self._fetch(tier, where.sql(), start, start + FIGURE_BATCH)
+                    batch = self._fetch(tier.expression, where.sql(), start, start + FIGURE_BATCH)
                     start += FIGURE_BATCH
                     records = self._document_records({fields["doc_id"] for _, _, fields, _ in batch})
                     for _, _, fields, _ in batch:

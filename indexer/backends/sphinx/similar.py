@@ -39,11 +39,8 @@ def similar_passages(engine, stored: dict, limit: int) -> SimilarResponse:
         folder = DuplicateFolder()
         folder.add(folder.fresh(engine._candidates([(own_id, 0.0, stored, 0)], 0.0, stored_by_id)), until=1)
         if match:
-            from indexer.backends.sphinx.engine import SphinxTier
-
-            tier = SphinxTier("similar", match)
             conditions = f" AND doc_key NOT IN ({', '.join(str(document_key(d)) for d in left_out)})"
-            fold_best(folder, lambda start, stop: engine._candidates(engine._fetch(tier, conditions, start, stop), 0.0,
+            fold_best(folder, lambda start, stop: engine._candidates(engine._fetch(match, conditions, start, stop), 0.0,
                                                                      stored_by_id), limit + 1, [])
         return folder
 
