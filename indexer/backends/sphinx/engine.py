@@ -38,6 +38,8 @@ SORTS = ("relevance", "date")
 GROUPS = ("passage", "document")
 # BM25F with the Whoosh backend's field weights (the bigram layer half a word's weight), on the global IDF.
 RANKER = "expr('10000*bm25f(1.2,0.75,{content=2,grams=1,title=2,section=3})')"
+# Counting needs no weights: the ranker is skipped.
+UNRANKED = "ranker=none"
 FACET_LIMIT = 5000  # distinct values a facet lists (cities, years, types)
 GROUP_LIMIT = 200_000  # documents one grouped query returns
 FIGURE_BATCH = 200
@@ -168,7 +170,7 @@ class SphinxEngine:
         return union, tiers, relaxed
 
     def _count(self, match: str, where: str = "") -> int:
-        rows = self._query(f"SELECT COUNT(*) FROM passages WHERE MATCH(%s){where} LIMIT 1", (match,)).rows
+        rows = self._query(f"SELECT COUNT(*) FROM passages WHERE MATCH(%s){where} LIMIT 1 OPTION {UNRANKED}", (match,)).rows
         return int(rows[0][0]) if rows else 0
 
     # -- searching -----------------------------------------------------------------
@@ -197,8 +199,7 @@ class SphinxEngine:
             if plan.relaxed:
                 notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
             where = _where(selections, date_range, [checked_text_id(d) for d in doc_ids])
-            facets, total = self._facet_counts(plan.union, selections, where)
-            documents_total = self._documents_total(plan.union, where)
+            facets, total, documents_total = self._facet_counts(plan.union, selections, where)
             hits = []
             if limit and total:
                 if group == "document":
@@ -216,14 +217,18 @@ class SphinxEngine:
                               expansions=compiled.expansions, relaxed=plan.relaxed, took_ms=round(took, 2),
                               documents_total=documents_total, sort=sort, group=group, partial=partial)
 
-    def _facet_counts(self, union: str | None, selections: dict[str, set], where: Where) -> tuple[dict, int]:
-        """Disjunctive facet counts (each facet honours the other facets' selections, not its own) and the total."""
+    def _facet_counts(self, union: str | None, selections: dict[str, set], where: Where) -> tuple[dict, int, int]:
+        """Disjunctive facet counts (each facet honours the other facets' selections, not its own), the total
+        and how many documents hold the passages counted (a document lives in one shard: exact through the front)."""
         facets = {facet.name: [] for facet in FACETS}
-        total = 0
+        total = documents = 0
         if union is not None:
             shared = [facet for facet in FACETS if facet.name not in where.parts]
             answer = self._select_facets(union, where.sql(), shared, meta=True)
             total = answer.total
+            sql = f"SELECT COUNT(DISTINCT doc_key) FROM passages WHERE MATCH(%s){where.sql()} LIMIT 1 OPTION {UNRANKED}"
+            rows = self._query(sql, (union,)).rows
+            documents = int(rows[0][0]) if rows else 0
             for facet, rows in zip(shared, answer.facets):
                 facets[facet.name] = _buckets(facet, rows, selections)
             for facet in FACETS:
@@ -231,14 +236,14 @@ class SphinxEngine:
                     rows = self._select_facets(union, where.sql(leave_out=facet.name), [facet]).facets[0]
                     facets[facet.name] = _buckets(facet, rows, selections)
         facets["decade"] = decade_buckets(facets["year"])
-        return facets, total
+        return facets, total, documents
 
     def _select_facets(self, union: str, conditions: str, facets, meta: bool = False) -> Answer:
         # A facet has at most a value per document: the sorter Sphinx allocates is no larger than that.
         values = min(FACET_LIMIT, self._groups_bound())
         clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {values}" for f in facets)
         sql = (f"SELECT id FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
-               f"OPTION max_matches={values}{clauses}")
+               f"OPTION {UNRANKED}, max_matches={values}{clauses}")
         answer = self._query(sql, (union,), meta=meta)
         if not facets:
             answer.facets = []
@@ -246,17 +251,12 @@ class SphinxEngine:
             answer.facets = answer.facets[-len(facets):]
         return answer
 
-    def _documents_total(self, union: str | None, where: Where) -> int:
-        if union is None:
-            return 0
-        return len(self._per_document(union, where.sql()))
-
     def _per_document(self, union: str, conditions: str, columns: str = "", documents: int | None = None) -> list[tuple]:
         """Per matching document (at most ``documents`` of them): its key, ``columns``, and how many of its
         passages match."""
         groups = documents or self._groups_bound()
         sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
-               f"LIMIT 0, {groups} OPTION max_matches={groups}")
+               f"LIMIT 0, {groups} OPTION {UNRANKED}, max_matches={groups}")
         return self._query(sql, (union,)).rows
 
     def _groups_bound(self) -> int:
