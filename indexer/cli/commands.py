@@ -143,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", default="10000,100000", help="合成语料的段落数，逗号分隔（默认 10000,100000）")
     bench.add_argument("--million", action="store_true", help="再测 1,000,000 个段落")
     bench.add_argument("--baseline", action="store_true", help="同时测朴素基线（jieba ChineseAnalyzer + Whoosh 默认设置）")
+    bench.add_argument("--cluster", action="store_true",
+                       help="同时测 Sphinx 集群后端（2 个分片，本机回环地址；含各守护进程内存和 8 个并发客户端）")
     bench.add_argument("--out", type=Path, default=Path("benchmarks/out"), help="结果目录（latest.json、latest.md）")
     bench.add_argument("--corpus", action="append", type=Path, help="抽样的语料目录，可重复（默认 corpus/ 和 ../shared/extra-corpus/*）")
     bench.add_argument("--rounds", type=int, default=3, help="查询组合重复的轮数（默认 3）")
@@ -248,7 +250,8 @@ def run_bench(args) -> int:
     if missing:
         raise UserError(f"语料目录不存在：{'，'.join(missing)}")
     report = bench.run(sizes, args.out, baseline=args.baseline, corpus_dirs=args.corpus, seed=args.seed,
-                       rounds=max(1, args.rounds), log=lambda message: print(message, file=sys.stderr))
+                       rounds=max(1, args.rounds), log=lambda message: print(message, file=sys.stderr),
+                       cluster=args.cluster)
     print(report["markdown"])
     if args.out is not None:
         print(f"结果已写入 {args.out / 'latest.json'} 和 {args.out / 'latest.md'}", file=sys.stderr)

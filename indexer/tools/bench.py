@@ -47,7 +47,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.tools.bench_report import TARGETS, evaluate_targets, latency_summary, markdown
+from indexer.tools.bench_report import TARGETS, evaluate_cluster_targets, evaluate_targets, latency_summary, markdown
 from indexer.tools.bench_tasks import read_documents
 
 DEFAULT_SIZES = (10_000, 100_000)
@@ -75,6 +75,7 @@ FILTERED = [  # (query, city rank or None, years)
     ("殘疾人", None, (2025, 2026)), ("儿童 保护", 2, ()), ("就业", 1, (2022,)), ("社区", None, (2021,)),
 ]
 COLD_QUERY = "养老服务"
+CLIENTS = 8  # concurrent clients, each a process with its own engine
 
 
 
@@ -280,7 +281,7 @@ def cold_start(command: list[str], runs: int = COLD_RUNS) -> dict:
 
 
 def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: int, rounds: int,
-                 cold_runs: int = COLD_RUNS, log=print) -> dict:
+                 cold_runs: int = COLD_RUNS, log=print, cluster: bool = False) -> dict:
     documents = synthesize(sources, size, seed=seed)
     texts = [p.text for d in documents for p in d.passages]
     characters = sum(len(t) for t in texts)
@@ -309,8 +310,14 @@ def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: 
     log(f"[{size}] 冷启动（本引擎）……")
     ours["cold_start"] = cold_start([sys.executable, "-m", "indexer.cli.commands", "search", COLD_QUERY, "--json",
                                      "--index-dir", str(index_dir)], cold_runs)
+    if cluster:
+        log(f"[{size}] {CLIENTS} 个并发客户端（本引擎）……")
+        ours["clients"] = _clients(str(index_dir), mix_path)
     row["ours"] = ours
     shutil.rmtree(index_dir, ignore_errors=True)
+    if cluster:
+        row["sphinx"] = measure_cluster(docs_path, mix_path, workdir / f"cluster-{size}", characters, floor, rounds,
+                                        cold_runs, log=lambda text: log(f"[{size}] {text}"))
 
     if baseline:
         log(f"[{size}] 建立索引（朴素基线）……")
@@ -331,13 +338,70 @@ def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: 
     again = segmentation_floor([p.text for d in read_documents(docs_path) for p in d.passages])
     if again["chars_per_s"] > floor["chars_per_s"]:
         floor = again
-        for name in ("ours", "baseline"):
+        for name in ("ours", "baseline", "sphinx"):
             if name in row:
                 build_row = row[name]["build"]
                 build_row["ratio_to_floor"] = round(build_row["chars_per_s"] / floor["chars_per_s"], 3)
     row["floor"] = floor
     docs_path.unlink()
     return row
+
+
+def measure_cluster(docs_path: Path, mix_path: Path, directory: Path, characters: int, floor: dict, rounds: int,
+                    cold_runs: int, log=print) -> dict:
+    """The same documents and query mix on a 2-shard Sphinx cluster on loopback: load, query latency (facets and
+    highlighted top 10), cold start of a fresh client, each daemon's memory, concurrent clients."""
+    import psutil
+
+    from indexer.api import cluster_stop
+    from indexer.backends.sphinx.cluster import Cluster
+
+    port = free_port_range(5)
+    address = f"sphinx://127.0.0.1:{port}"
+    try:
+        log("载入 Sphinx 集群（2 个分片）……")
+        build = run_child(["build-cluster", str(docs_path), str(directory), str(port)])
+        cluster = Cluster.read(directory)
+        sphinx = {"build": _build_row(build, characters, floor),
+                  "index_mb": round(sum(directory_mb(directory / daemon) for daemon in cluster.daemons()), 1)}
+        log("查询延迟（Sphinx 集群）……")
+        query = run_child(["query-ours", address, str(mix_path), str(rounds)])
+        sphinx["query"] = latency_summary(query.data["timings"])
+        sphinx["search_peak_rss_mb"] = query.peak_rss_mb
+        sphinx["daemons_rss_mb"] = {daemon: round(psutil.Process(cluster.pid(daemon)).memory_info().rss / 2**20, 1)
+                                    for daemon in cluster.daemons() if cluster.pid(daemon)}
+        log("冷启动（Sphinx 集群）……")
+        sphinx["cold_start"] = cold_start([sys.executable, "-m", "indexer.cli.commands", "search", COLD_QUERY, "--json",
+                                           "--backend", address], cold_runs)
+        log(f"{CLIENTS} 个并发客户端（Sphinx 集群）……")
+        sphinx["clients"] = _clients(address, mix_path)
+        return sphinx
+    finally:
+        if directory.exists():
+            cluster_stop(directory)
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _clients(index: str, mix_path: Path) -> dict:
+    result = run_child(["clients", index, str(mix_path), str(CLIENTS)])
+    summary = latency_summary(result.data["timings"])
+    return {"clients": CLIENTS, "queries_per_s": result.data["queries_per_s"], "p50_ms": summary["p50_ms"],
+            "p95_ms": summary["p95_ms"], "peak_rss_mb": result.peak_rss_mb}
+
+
+def free_port_range(count: int) -> int:
+    """A loopback port such that it and the ``count - 1`` after it are free."""
+    import socket
+
+    for base in range(29300, 60000, 97):
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("没有空闲的本机端口")
 
 
 def _build_row(result: ChildResult, characters: int, floor: dict) -> dict:
@@ -362,7 +426,7 @@ def machine() -> dict:
 
 
 def run(sizes: list[int], out: Path | None, baseline: bool = False, corpus_dirs: list[Path] | None = None,
-        seed: int = 6, rounds: int = ROUNDS, cold_runs: int = COLD_RUNS, log=print) -> dict:
+        seed: int = 6, rounds: int = ROUNDS, cold_runs: int = COLD_RUNS, log=print, cluster: bool = False) -> dict:
     corpus_dirs = corpus_dirs or default_sources()
     log(f"读取语料：{', '.join(str(d) for d in corpus_dirs)}")
     sources = load_sources(corpus_dirs)
@@ -377,9 +441,12 @@ def run(sizes: list[int], out: Path | None, baseline: bool = False, corpus_dirs:
     }
     with tempfile.TemporaryDirectory(prefix="policy-search-bench-") as tmp:
         for size in sizes:
-            report["sizes"].append(measure_size(sources, size, Path(tmp), baseline, seed, rounds, cold_runs, log=log))
+            report["sizes"].append(measure_size(sources, size, Path(tmp), baseline, seed, rounds, cold_runs, log=log,
+                                                cluster=cluster))
     report["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     report["targets"] = evaluate_targets(report["sizes"])
+    if cluster:
+        report["cluster_targets"] = evaluate_cluster_targets(report["sizes"])
     text = markdown(report)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -52,13 +52,22 @@ def _own_max_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
-    from indexer.api import open_engine
-
+def task_query_ours(index: str, mix_path: str, rounds: int) -> dict:
+    """The query mix on the engine: ``index`` is an index folder, or a cluster's ``sphinx://`` address."""
     mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
-    engine = open_engine(index_dir)
+    engine = _open(index)
     for item in mix:  # warm-up: the OS page cache and lazily loaded columns, not timed
         engine.search(item["query"], cities=item["cities"], years=item["years"], limit=10)
+    return {"timings": _timed_mix(engine, mix, rounds), "max_rss_mb": _own_max_rss_mb()}
+
+
+def _open(index: str):
+    from indexer.api import open_engine
+
+    return open_engine(backend=index) if index.startswith("sphinx://") else open_engine(index)
+
+
+def _timed_mix(engine, mix: list[dict], rounds: int) -> list[dict]:
     timings = []
     for _ in range(rounds):
         for item in mix:
@@ -67,7 +76,53 @@ def task_query_ours(index_dir: str, mix_path: str, rounds: int) -> dict:
             timings.append({"kind": item["kind"], "ms": (time.perf_counter() - started) * 1000,
                             "cpu_ms": (time.process_time() - cpu) * 1000,
                             "total": response.total, "hits": len(response.hits)})
-    return {"timings": timings, "max_rss_mb": _own_max_rss_mb()}
+    return timings
+
+
+def _client(index: str, mix_path: str, start, results) -> None:
+    mix = json.loads(Path(mix_path).read_text(encoding="utf-8"))
+    engine = _open(index)
+    engine.search(mix[0]["query"], limit=10)
+    start.wait()
+    results.put(_timed_mix(engine, mix, 1))
+
+
+def task_clients(index: str, mix_path: str, clients: int) -> dict:
+    """``clients`` processes, each with its own engine, running the mix once at the same time: throughput and
+    latency under concurrency."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    workers = [context.Process(target=_client, args=(index, mix_path, start, results)) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    time.sleep(2.0)  # every client opened and warmed up
+    started = time.perf_counter()
+    start.set()
+    timings = [timing for _ in workers for timing in results.get(timeout=3600)]
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return {"timings": timings, "seconds": round(seconds, 3), "queries_per_s": round(len(timings) / seconds, 1)}
+
+
+def task_build_cluster(documents_path: str, cluster_dir: str, port: int) -> dict:
+    """Start a 2-shard cluster (not timed) and load the synthetic documents into it (timed): our analysis in
+    two processes, Sphinx's indexer, the global IDF, the daemons' rotation."""
+    from indexer.api import cluster_start
+    from indexer.backends.sphinx import load
+    from indexer.backends.sphinx.cluster import Cluster
+    from indexer.text.segmentation import segmenter
+
+    cluster_start(Path(cluster_dir), 2, port)
+    segmenter()
+    started = time.perf_counter()
+    records = load.build_from_documents(Cluster.read(Path(cluster_dir)), read_documents(Path(documents_path)),
+                                        processes=os.cpu_count() or 1)
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 3), "passages": sum(r["passages"] for r in records),
+            "characters": sum(r["characters"] for r in records), "max_rss_mb": _own_max_rss_mb(), **_cpu_seconds()}
 
 
 def task_build_baseline(documents_path: str, index_dir: str) -> dict:
@@ -114,7 +169,7 @@ def task_first_query_baseline(index_dir: str, query: str) -> dict:
 TASKS = {
     "build-ours": task_build_ours, "build-baseline": task_build_baseline,
     "query-ours": task_query_ours, "query-baseline": task_query_baseline,
-    "first-query-baseline": task_first_query_baseline,
+    "first-query-baseline": task_first_query_baseline, "clients": task_clients, "build-cluster": task_build_cluster,
 }
 
 

@@ -152,7 +152,9 @@ class Cluster:
             f"pid_file = {folder / 'searchd.pid'}", f"log = {folder / 'searchd.log'}",
             f"query_log = {folder / 'query.log'}", "binlog_path =", "workers = threads", "seamless_rotate = 1",
             "preopen_indexes = 1", "unlink_old = 1", "max_filter_values = 100000", "listen_backlog = 64",
-            "read_timeout = 30", "client_timeout = 60"]
+            "read_timeout = 30", "client_timeout = 60",
+            # A search's batch repeats the word pieces across its tiers: evaluated once per batch.
+            "subtree_docs_cache = 8M", "subtree_hits_cache = 16M"]
         return "searchd {\n" + "".join(f"  {line}\n" for line in lines) + "}\n"
 
     def _shard_config(self, shard: Shard, building: bool) -> str:

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from indexer.backends.sphinx.client import Answer, Front, quote
+from indexer.backends.sphinx.client import Answer, Front, Statement, quote
 from indexer.backends.sphinx.cluster import PLACEHOLDER_ID
 from indexer.backends.sphinx.load import document_key, passage_key
 from indexer.backends.sphinx.match import all_of, any_of, expression, without
@@ -38,8 +38,11 @@ SORTS = ("relevance", "date")
 GROUPS = ("passage", "document")
 # BM25F with the Whoosh backend's field weights (the bigram layer half a word's weight), on the global IDF.
 RANKER = "expr('10000*bm25f(1.2,0.75,{content=2,grams=1,title=2,section=3})')"
+# Counting needs no weights: the ranker is skipped.
+UNRANKED = "ranker=none"
 FACET_LIMIT = 5000  # distinct values a facet lists (cities, years, types)
 GROUP_LIMIT = 200_000  # documents one grouped query returns
+MAX_KNOWN_FREQUENCIES = 100_000
 FIGURE_BATCH = 200
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -57,7 +60,7 @@ class SphinxTier:
 class SearchPlan:
     tiers: list[SphinxTier]
     union: str | None  # every counted passage
-    relaxed: bool = False
+    partial: str | None = None  # the passages of the words tier that hold only some of the words
 
 
 @dataclass
@@ -79,6 +82,9 @@ class SphinxEngine:
         self.warnings: list[str] = []
         self._description: dict = {}
         self._records: dict[int, dict] = {}
+        # Passages per word piece (its MATCH expression): a statistic of the loaded collection, like a term
+        # dictionary's, so it is counted once per load, not once per search.
+        self._frequencies: dict[str, int] = {}
         self._missing: set[str] = set()
         with self._lock:
             self._refresh()
@@ -91,8 +97,8 @@ class SphinxEngine:
         description = json.loads(rows[0][0]) if rows and rows[0][0] else {}
         if not description.get("shards"):
             raise IndexMissing("集群中还没有数据：请运行 policy-search index --backend sphinx://… 载入文件。")
-        if description != self._description:
-            self._description, self._records = description, {}
+        if description != self._description:  # a load changed the collection: what was learnt of it goes
+            self._description, self._records, self._frequencies = description, {}, {}
 
     def _query(self, sql: str, args=(), meta: bool = False) -> Answer:
         """``meta``: with the total and the shards that did not answer (one more round trip)."""
@@ -133,23 +139,23 @@ class SphinxEngine:
         tiers = [SphinxTier("verbatim", strict)] if strict else []
         if broad:
             tiers.append(SphinxTier("broad", without(broad, found if strict else None)))
-        relaxed, words = False, None
+        partial, words = None, None
         if compiled.segmented:
-            words, word_tiers, relaxed = self._word_tiers(compiled, found, exclusion)
+            words, word_tiers, partial = self._word_tiers(compiled, found, exclusion)
             tiers += word_tiers
         if heading:
             tiers.append(SphinxTier("heading", without(heading, any_of([found, words]))))
         union = any_of([found, words, expression(compiled.heading, scored=False) if heading else None])
-        return SearchPlan([t for t in tiers if t.expression], union, relaxed)
+        return SearchPlan([t for t in tiers if t.expression], union, partial)
 
     def _word_tiers(self, compiled: CompiledQuery, found: str | None, exclusion: str | None):
-        """The words tier as one tier per coverage level, best first; its union; whether any passage in it
-        holds only some of the words."""
+        """The words tier as one tier per coverage level, best first; its union; the part of it that holds only
+        some of the words."""
         pieces = piece_queries(compiled)
         masks = [expression(piece, scored=False) for piece in pieces]
         scored = [expression(piece) for piece in pieces]
         total = int(self._description.get("passages", 0))
-        frequencies = [self._count(mask) if mask else 0 for mask in masks]
+        frequencies = self._frequencies_of(masks)
         levels = word_levels(compiled, frequencies, total)
 
         def at_least(level: float, parts: list[str | None]) -> str | None:
@@ -164,11 +170,33 @@ class SphinxEngine:
             above = any_of([above, at_least(level, masks)])
         union = without(above, exclusion)
         partial = without(without(union, at_least(ALL_WORDS, masks) if ALL_WORDS in levels.at_least else None), found)
-        relaxed = bool(partial) and self._count(partial) > 0
-        return union, tiers, relaxed
+        return union, tiers, partial
+
+    def _frequencies_of(self, masks: list[str | None]) -> list[int]:
+        """Passages per piece: those not known yet counted in one batch."""
+        unknown = list(dict.fromkeys(m for m in masks if m is not None and m not in self._frequencies))
+        if unknown:
+            answers = self._batch([self._count_statement(mask) for mask in unknown])
+            counted = {mask: int(a.rows[0][0]) if a.rows else 0 for mask, a in zip(unknown, answers)}
+            if not self._missing:  # a count without a shard is not the collection's
+                if len(self._frequencies) + len(counted) > MAX_KNOWN_FREQUENCIES:
+                    self._frequencies.clear()
+                self._frequencies.update(counted)
+        else:
+            counted = {}
+        return [0 if m is None else self._frequencies.get(m, counted.get(m, 0)) for m in masks]
+
+    def _count_statement(self, match: str, conditions: str = "", distinct: bool = False) -> Statement:
+        counted = "COUNT(DISTINCT doc_key)" if distinct else "COUNT(*)"
+        return Statement(f"SELECT {counted} FROM passages WHERE MATCH(%s){conditions} LIMIT 1 OPTION {UNRANKED}", (match,))
+
+    def _batch(self, statements: list[Statement]) -> list[Answer]:
+        answers = self._front.batch(statements)
+        self._missing |= answers[0].missing
+        return answers
 
     def _count(self, match: str, where: str = "") -> int:
-        rows = self._query(f"SELECT COUNT(*) FROM passages WHERE MATCH(%s){where} LIMIT 1", (match,)).rows
+        rows = self._batch([self._count_statement(match, where)])[0].rows
         return int(rows[0][0]) if rows else 0
 
     # -- searching -----------------------------------------------------------------
@@ -194,11 +222,11 @@ class SphinxEngine:
         with self._lock:
             self._begin()
             plan = self._plan(compiled)
-            if plan.relaxed:
-                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
             where = _where(selections, date_range, [checked_text_id(d) for d in doc_ids])
-            facets, total = self._facet_counts(plan.union, selections, where)
-            documents_total = self._documents_total(plan.union, where)
+            first = (0, DUPLICATE_POOL + offset + limit) if limit and plan.tiers and group == "passage" and sort == "relevance" else None
+            facets, total, documents_total, relaxed, prefetched = self._counts(plan, selections, where, first)
+            if relaxed:
+                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
             hits = []
             if limit and total:
                 if group == "document":
@@ -206,82 +234,84 @@ class SphinxEngine:
                 elif sort == "date":
                     hits = self._dated_hits(plan, compiled, where, limit, offset)
                 else:
-                    hits = self._ranked_hits(plan, compiled, where, limit, offset)
-                self._count_per_document(plan.union, where, hits)
+                    hits = self._ranked_hits(plan, compiled, where, limit, offset, prefetched)
             partial = self._unavailable()
         if partial:
             notices.append(f"部分分片未响应，结果不完整（不含其中的文件）：{'、'.join(partial)}。")
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query=query, total=total, facets=facets, hits=hits, notices=notices,
-                              expansions=compiled.expansions, relaxed=plan.relaxed, took_ms=round(took, 2),
+                              expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2),
                               documents_total=documents_total, sort=sort, group=group, partial=partial)
 
-    def _facet_counts(self, union: str | None, selections: dict[str, set], where: Where) -> tuple[dict, int]:
-        """Disjunctive facet counts (each facet honours the other facets' selections, not its own) and the total."""
+    def _counts(self, plan: SearchPlan, selections: dict[str, set], where: Where, first: tuple[int, int] | None):
+        """In one batch: disjunctive facet counts (each facet honours the other facets' selections, not its own),
+        the total, how many documents hold the passages counted (a document lives in one shard: exact
+        through the front), whether some hold only some of the words, and the first tier's first ``first``
+        ranked passages."""
         facets = {facet.name: [] for facet in FACETS}
-        total = 0
-        if union is not None:
+        total = documents = 0
+        relaxed, prefetched = False, None
+        if plan.union is not None:
             shared = [facet for facet in FACETS if facet.name not in where.parts]
-            answer = self._select_facets(union, where.sql(), shared, meta=True)
-            total = answer.total
-            for facet, rows in zip(shared, answer.facets):
+            own = [facet for facet in FACETS if facet.name in where.parts]
+            statements = [self._facet_statement(plan.union, where.sql(), shared)]
+            statements += [self._facet_statement(plan.union, where.sql(leave_out=f.name), [f]) for f in own]
+            statements.append(self._count_statement(plan.union, where.sql(), distinct=True))
+            if plan.partial:  # as the Whoosh backend says it: of the whole words tier, before any filter
+                statements.append(self._count_statement(plan.partial))
+            if first:
+                statements.append(self._fetch_statement(plan.tiers[0].expression, where.sql(), *first))
+            answers = self._batch(statements)
+            total = int(answers[0].rows[0][0]) if answers[0].rows else 0
+            for facet, rows in zip(shared, answers[0].facets):
                 facets[facet.name] = _buckets(facet, rows, selections)
-            for facet in FACETS:
-                if facet.name in where.parts:
-                    rows = self._select_facets(union, where.sql(leave_out=facet.name), [facet]).facets[0]
-                    facets[facet.name] = _buckets(facet, rows, selections)
+            for facet, answer in zip(own, answers[1:]):
+                facets[facet.name] = _buckets(facet, answer.facets[0], selections)
+            rest = answers[1 + len(own):]
+            documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
+            if plan.partial:
+                relaxed = bool(rest[1].rows) and int(rest[1].rows[0][0]) > 0
+            if first:
+                prefetched = {first: _fetched(rest[-1].rows)}
         facets["decade"] = decade_buckets(facets["year"])
-        return facets, total
+        return facets, total, documents, relaxed, prefetched
 
-    def _select_facets(self, union: str, conditions: str, facets, meta: bool = False) -> Answer:
+    def _facet_statement(self, union: str, conditions: str, facets) -> Statement:
+        """The passages counted, and the counts of ``facets``."""
         # A facet has at most a value per document: the sorter Sphinx allocates is no larger than that.
         values = min(FACET_LIMIT, self._groups_bound())
         clauses = "".join(f" FACET {f.name} ORDER BY COUNT(*) DESC, {f.name} ASC LIMIT {values}" for f in facets)
-        sql = (f"SELECT id FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
-               f"OPTION max_matches={values}{clauses}")
-        answer = self._query(sql, (union,), meta=meta)
-        if not facets:
-            answer.facets = []
-        elif len(answer.facets) > len(facets):  # the main result set is not a facet
-            answer.facets = answer.facets[-len(facets):]
-        return answer
-
-    def _documents_total(self, union: str | None, where: Where) -> int:
-        if union is None:
-            return 0
-        return len(self._per_document(union, where.sql()))
+        sql = (f"SELECT COUNT(*) FROM passages WHERE MATCH(%s){conditions} LIMIT 1 "
+               f"OPTION {UNRANKED}, max_matches={values}{clauses}")
+        return Statement(sql, (union,), facets=len(facets))
 
     def _per_document(self, union: str, conditions: str, columns: str = "", documents: int | None = None) -> list[tuple]:
         """Per matching document (at most ``documents`` of them): its key, ``columns``, and how many of its
         passages match."""
         groups = documents or self._groups_bound()
         sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
-               f"LIMIT 0, {groups} OPTION max_matches={groups}")
+               f"LIMIT 0, {groups} OPTION {UNRANKED}, max_matches={groups}")
         return self._query(sql, (union,)).rows
 
     def _groups_bound(self) -> int:
         """As many groups as a grouped query can have: one per document (Sphinx sizes its sorter by it)."""
         return max(2, min(GROUP_LIMIT, int(self._description.get("documents", 0)) + len(self._description["shards"])))
 
-    def _count_per_document(self, union: str, where: Where, hits: list[Hit]) -> None:
-        keys = {document_key(hit.doc_id) for hit in hits}
-        if not keys:
-            return
-        conditions = where.sql() + f" AND doc_key IN ({_ints(keys)})"
-        counts = {row[0]: row[-1] for row in self._per_document(union, conditions, documents=len(keys) + 1)}
-        for hit in hits:
-            hit.document_matches = int(counts.get(document_key(hit.doc_id), 1))
 
     # -- ranking -------------------------------------------------------------------
 
     def _fetch(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
                group: bool = False) -> list[tuple]:
         """The passages ``match`` finds, ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
+        return _fetched(self._batch([self._fetch_statement(match, conditions, start, stop, order, group)])[0].rows)
+
+    def _fetch_statement(self, match: str, conditions: str, start: int, stop: int,
+                         order: str = "WEIGHT() DESC, id ASC", group: bool = False) -> Statement:
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
         sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
                f"OPTION ranker={RANKER}, idf='plain,tfidf_unnormalized', global_idf=1, max_matches={max(stop, 1)}")
-        return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in self._query(sql, (match,)).rows]
+        return Statement(sql, (match,))
 
     def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
         found = []
@@ -291,20 +321,24 @@ class SphinxEngine:
         return found
 
     def _ranked_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
-                     conditions: str | None = None) -> list[Hit]:
+                     prefetched: dict | None = None) -> list[Hit]:
+        """Tier by tier, by weight re-ranked by proximity, near copies folded into the first
+        (``prefetched``: the first tier's first pool, fetched with the counts)."""
         wanted = offset + limit
         folder, stored = DuplicateFolder(), {}
-        conditions = where.sql() if conditions is None else conditions
-        for tier in plan.tiers:
+        for number, tier in enumerate(plan.tiers):
             needles = compiled.word_needles if tier.level else compiled.needles
 
-            def ranked(start: int, stop: int, tier=tier) -> list[Candidate]:
-                return self._candidates(self._fetch(tier.expression, conditions, start, stop), tier.level, stored)
+            def ranked(start: int, stop: int, tier=tier, number=number) -> list[Candidate]:
+                rows = (prefetched or {}).get((start, stop)) if number == 0 else None
+                if rows is None:
+                    rows = self._fetch(tier.expression, where.sql(), start, stop)
+                return self._candidates(rows, tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
 
     def _dated_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
                     group: bool = False, conditions: str | None = None) -> list[Hit]:
@@ -329,7 +363,7 @@ class SphinxEngine:
             if len(folder.kept) >= wanted or exhausted:
                 break
             size *= POOL_GROWTH
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
 
     def _grouped_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
                       sort: str) -> list[Hit]:
@@ -352,7 +386,7 @@ class SphinxEngine:
             merged.sort(key=lambda item: item[:4])
             for item in merged:
                 folder.add(folder.fresh(self._candidates([item[4]], item[5], stored)), until=wanted, then=DUPLICATE_POOL)
-            return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+            return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
         for tier, excluded in grouped_tiers:
             needles = compiled.word_needles if tier.level else compiled.needles
 
@@ -363,32 +397,58 @@ class SphinxEngine:
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset)
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
 
     def _hits(self, kept: list[Candidate], stored: dict[int, dict], compiled: CompiledQuery | None, offset: int,
-              needles: list[str] | None = None) -> list[Hit]:
-        records = self._document_records({stored[c.docnum]["doc_id"] for c in kept})
+              needles: list[str] | None = None, counted: tuple[str, Where] | None = None) -> list[Hit]:
+        """The kept passages as hits, their documents' records read; with ``counted`` (the union and the
+        filters), each hit's count of its document's matching passages, in the same batch."""
+        doc_ids = {stored[c.docnum]["doc_id"] for c in kept}
+        keys = {document_key(doc_id) for doc_id in doc_ids}
+        reading, counting = self._records_statement(keys), None
+        if counted and keys:
+            union, where = counted
+            counting = Statement(
+                f"SELECT doc_key, COUNT(*) FROM passages WHERE MATCH(%s){where.sql()} AND doc_key IN ({_ints(keys)}) "
+                f"GROUP BY doc_key LIMIT 0, {len(keys)} OPTION {UNRANKED}, max_matches={len(keys) + 1}", (union,))
+        statements = [statement for statement in (reading, counting) if statement is not None]
+        answers = iter(self._batch(statements) if statements else [])
+        if reading:
+            self._remember_records(next(answers).rows)
+        per_document = {row[0]: int(row[1]) for row in next(answers).rows} if counting else {}
+        records = {self._records[k]["doc_id"]: self._records[k] for k in keys if k in self._records}
         hits = []
         for rank, candidate in enumerate(kept, start=offset + 1):
             fields = stored[candidate.docnum]
             # A passage found by words is highlighted word by word; one found as typed, as typed.
             marked = needles if compiled is None else compiled.piece_needles if candidate.level else compiled.all_needles
             duplicates = [{"doc_id": stored[d]["doc_id"], "order": stored[d]["order"]} for d in candidate.duplicates]
-            hits.append(passage_hit(rank, candidate.score, fields["doc_id"], fields["order"], fields["passage"],
-                                    fields["section"], records.get(fields["doc_id"], {"title": fields["doc_id"]}),
-                                    marked, duplicates))
+            hit = passage_hit(rank, candidate.score, fields["doc_id"], fields["order"], fields["passage"],
+                              fields["section"], records.get(fields["doc_id"], {"title": fields["doc_id"]}),
+                              marked, duplicates)
+            hit.document_matches = per_document.get(document_key(hit.doc_id), 1)
+            hits.append(hit)
         return hits
 
     # -- documents -------------------------------------------------------------------
 
     def _document_records(self, doc_ids) -> dict[str, dict]:
         keys = {document_key(doc_id) for doc_id in doc_ids}
-        wanted = keys - set(self._records)
-        if wanted:
-            sql = f"SELECT id, record FROM documents WHERE id IN ({_ints(wanted)}) LIMIT {len(wanted)}"
-            for key, record in self._query(sql).rows:
-                self._records[key] = json.loads(record)
+        statement = self._records_statement(keys)
+        if statement:
+            self._remember_records(self._batch([statement])[0].rows)
         return {self._records[k]["doc_id"]: self._records[k] for k in keys if k in self._records}
+
+    def _records_statement(self, keys: set[int]) -> Statement | None:
+        """The records of the documents not read yet (cached until a load changes the collection)."""
+        wanted = keys - set(self._records)
+        if not wanted:
+            return None
+        return Statement(f"SELECT id, record FROM documents WHERE id IN ({_ints(wanted)}) LIMIT {len(wanted)}")
+
+    def _remember_records(self, rows: list[tuple]) -> None:
+        for key, record in rows:
+            self._records[key] = json.loads(record)
 
     def document(self, doc_id: str) -> dict | None:
         check_text(doc_id, "文档编号")
@@ -567,6 +627,10 @@ def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_i
     if doc_ids:
         where.parts["documents"] = f"doc_key IN ({_ints(document_key(d) for d in doc_ids)})"
     return where
+
+
+def _fetched(rows: list[tuple]) -> list[tuple]:
+    return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in rows]
 
 
 def _buckets(facet, rows: list[tuple], selections: dict[str, set]) -> list[dict]:

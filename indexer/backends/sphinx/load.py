@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from hashlib import blake2b
 from pathlib import Path
@@ -29,7 +31,9 @@ from indexer.backends.sphinx.match import keywords
 from indexer.engine.timespan import UNDATED, span
 from indexer.errors import BuildFailed, UnknownDocuments
 from indexer.ingest.corpus import Skipped, walk
-from indexer.ingest.feed import BuildSummary, UpdateSummary, absolute, index_files
+from indexer.documents import Document
+from indexer.ingest.feed import BuildSummary, UpdateSummary, absolute, index_files, passage_fields
+from indexer.ingest.places import facet_province
 from indexer.text.terms import gram_terms, word_terms
 
 ROTATE_TIMEOUT = 120.0
@@ -83,8 +87,6 @@ def passage_row(fields: dict) -> str:
 
 
 def document_row(record: dict) -> str:
-    from indexer.ingest.places import facet_province
-
     province = facet_province(record.get("level", ""), record.get("province", ""))
     values = [document_key(record["doc_id"]), keywords(word_terms(record.get("title", ""))), _attribute(province),
               _attribute(record.get("city")), record.get("year") or 0, json.dumps(record, ensure_ascii=False)]
@@ -104,8 +106,11 @@ class ShardWriter:
                        for shard in cluster.shards}
 
     def add_document(self, **fields) -> None:
-        shard = self.cluster.shard_for(fields["province"])
-        self._files[shard.number].write(passage_row(fields))
+        self.add_rows(fields["province"], passage_row(fields))
+
+    def add_rows(self, province: str, rows: str) -> None:
+        """Rows already made (:func:`passage_row`) for a document of ``province``."""
+        self._files[self.cluster.shard_for(province).number].write(rows)
 
     def close(self) -> None:
         for file in self._files.values():
@@ -192,16 +197,51 @@ def _files(corpus_dirs: list[Path], follow_links: bool, summary: BuildSummary):
 
 def _load(cluster: Cluster, work, existing: dict[str, dict], dropped: set[str] | None,
           show_progress: bool) -> tuple[list[dict], dict[str, dict]]:
-    """Write the shards' new files (``dropped=None``: nothing kept of the old ones), build and publish them;
-    the records of the documents read, and of every document the cluster now holds."""
-    started = time.perf_counter()
+    """Files into the cluster: ``work`` is (summary, files); see :func:`_publish`."""
     summary, files = work
+
+    def feed(writer: ShardWriter) -> list[dict]:
+        # A file that failed part-way left rows in the added files; its document is not among the
+        # records, so its rows are not copied.
+        return index_files(writer, files, summary, existing if dropped is not None else {}, show_progress)[0]
+
+    started = time.perf_counter()
+    result = _publish(cluster, feed, existing, dropped)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def build_from_documents(cluster: Cluster, documents: Iterable[Document], processes: int = 1) -> list[dict]:
+    """Documents already in memory (with their passages) replacing what the cluster holds: the benchmark's
+    load, the rows made in ``processes`` worker processes; the documents' records."""
+    for shard in cluster.shards[1:]:
+        shard.provinces = []
+
+    def feed(writer: ShardWriter) -> list[dict]:
+        records = []
+        with multiprocessing.get_context("fork").Pool(processes) if processes > 1 else nullcontext() as pool:
+            made = pool.imap(_document_rows, documents, chunksize=16) if pool else map(_document_rows, documents)
+            for province, rows, record in made:
+                writer.add_rows(province, rows)
+                records.append(record)
+        return records
+
+    return _publish(cluster, feed, {}, None)[0]
+
+
+def _document_rows(document: Document) -> tuple[str, str, dict]:
+    rows = "".join(passage_row(fields) for fields in passage_fields(document))
+    return facet_province(document.level, document.province), rows, document.metadata()
+
+
+def _publish(cluster: Cluster, feed, existing: dict[str, dict], dropped: set[str] | None,
+             ) -> tuple[list[dict], dict[str, dict]]:
+    """Write the shards' new files — the old rows still wanted (``dropped=None``: none), then what ``feed``
+    writes — build and publish them; the records ``feed`` returned, and of every document the cluster now holds."""
     with _write_lock(cluster), tempfile.TemporaryDirectory(dir=cluster.directory, prefix="load-") as folder:
         writer = ShardWriter(cluster, Path(folder))
         try:
-            # A file that failed part-way left rows in the added files; its document is not among the
-            # records, so its rows are not copied below.
-            records, _ = index_files(writer, files, summary, existing if dropped is not None else {}, show_progress)
+            records = feed(writer)
         finally:
             writer.close()
         kept = {} if dropped is None else {d: r for d, r in existing.items() if d not in dropped}
@@ -220,7 +260,6 @@ def _load(cluster: Cluster, work, existing: dict[str, dict], dropped: set[str] |
             _remove_new_indexes(cluster)
             raise
         cluster.write()
-    summary.seconds = round(time.perf_counter() - started, 3)
     return records, kept
 
 
@@ -229,8 +268,6 @@ def _write_shard_files(cluster: Cluster, folder: Path, records: dict[str, dict],
     """Each shard's ``.tsv.new`` files: its old rows still wanted (when ``keep_old``), then the added ones."""
     written = []
     by_shard: dict[int, list[dict]] = {shard.number: [] for shard in cluster.shards}
-    from indexer.ingest.places import facet_province
-
     for record in records.values():
         by_shard[cluster.shard_for(facet_province(record.get("level", ""), record.get("province", ""))).number].append(record)
     for shard in cluster.shards:
