@@ -101,14 +101,16 @@ def words_tier(evaluation: Evaluation, compiled: CompiledQuery, found: np.ndarra
     if not keep.any():
         return None
     docnums, coverage, every = docnums[keep], coverage[keep], every[keep]
-    scores = np.zeros(index.size)
+    summed = np.zeros(len(docnums))  # the pieces' scores, added piece by piece, at the tier's passages only
     for m in present.values():
-        scores += m.scores
+        summed += m.scores[docnums]
+    scores = np.zeros(index.size)
+    scores[docnums] = summed
     mask = np.zeros(index.size, dtype=bool)
     mask[docnums] = True
     levels = np.zeros(index.size)
     levels[docnums] = np.where(every, ALL_WORDS, np.floor(coverage / COVERAGE_STEP + 1e-9) * COVERAGE_STEP)
-    return Tier("words", Matches(mask, scores * mask), levels=levels, partial=int(np.count_nonzero(~every)))
+    return Tier("words", Matches(mask, scores), levels=levels, partial=int(np.count_nonzero(~every)))
 
 
 def _coverage(compiled: CompiledQuery, idf: dict, held: dict, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -29,16 +29,19 @@ evaluation, whatever its boost and however many tiers hold it.
 
 from __future__ import annotations
 
+import io
 import zlib
 from array import array
 from bisect import bisect_right
-from indexer.backends.whoosh.safe_pickle import loads  # admits only the classes of an index
+from indexer.backends.whoosh.safe_pickle import load, loads  # admit only the classes of an index
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, W3TermsReader
+from whoosh.system import _INT_SIZE, unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from indexer.backends.whoosh.columns import length_bytes, segment_readers
+from indexer.backends.whoosh.generations import IndexMissing
 from indexer.backends.whoosh.schema import PHRASE_TEXT, phrase_text
 from indexer.engine.matches import Matches
 from indexer.query import plan
@@ -360,42 +363,71 @@ class Evaluation:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids, weights = [], []
         for leaf, offset in self.index.segments:
-            if (fieldname, tbytes) in leaf:
-                leaf_ids, leaf_weights = _segment_postings(leaf, fieldname, tbytes)
-                ids.append(leaf_ids + offset if offset else leaf_ids)
-                weights.append(leaf_weights)
+            found = _segment_postings(leaf, fieldname, tbytes)
+            if found is not None:
+                ids.append(found[0] + offset if offset else found[0])
+                weights.append(found[1])
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(ids), np.concatenate(weights)
 
 
-def _segment_postings(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """One segment's postings of a term: docnums and weights, a block at a time (one block per term when
-    indexer/backends/whoosh/writer/segment.py wrote the segment: arrays, read without a loop over postings)."""
-    matcher = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-    if type(matcher) is not W3LeafMatcher:  # postings inlined in the term info
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+def _segment_postings(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """One segment's postings of a term (None when the segment lacks it): docnums and weights. The term's
+    row is looked up once and its posting blocks read in one call (one block per term when
+    indexer/backends/whoosh/writer/segment.py wrote the segment: arrays, read without a loop over postings);
+    a segment of another codec goes through Whoosh's matcher."""
+    terms = reader._terms
+    if type(terms) is not W3TermsReader:
+        if (fieldname, tbytes) not in reader:
+            return None
+        return _stepped(terms.matcher(fieldname, tbytes, reader.schema[fieldname].format))
+    try:
+        row = terms._tindex[terms._keycoder(fieldname, tbytes)]
+    except KeyError:
+        return None
+    info = W3TermInfo.from_bytes(row)
+    if info.is_inlined():  # postings kept in the term's row
+        return _stepped(terms._codec.postings_reader(terms._postfile, info, reader.schema[fieldname].format))
+    start, length = info.extent()
+    if type(length) is tuple:  # W3TermInfo.from_bytes leaves the length as unpack's tuple
+        length = length[0]
+    data = terms._postfile.get(start, length)
+    if data[:len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
+        raise IndexMissing("索引的倒排数据已损坏，请运行 policy-search index 重建。")
+    stream = io.BytesIO(data)
     id_blocks, weight_blocks = [], []
-    postfile = matcher._postfile
-    while True:
-        data = postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-        if matcher._compression:
-            data = zlib.decompress(data)
-        deltas, weights, _ = loads(data)
-        deltas = np.frombuffer(deltas, dtype=np.uint32) if type(deltas) is array else np.array(deltas)
-        id_blocks.append(np.cumsum(deltas, dtype=np.int64))
-        if weights is None or isinstance(weights, float):
-            weight_blocks.append(np.full(len(deltas), 1.0 if weights is None else weights))
-        else:
-            weight_blocks.append(np.array(weights, dtype=np.float64))
-        if matcher._lastblock:
+    position = len(WHOOSH3_HEADER_MAGIC)
+    while True:  # each block: its length (negative for the last), its pickled info, its pickled postings
+        size = unpack_int(data[position:position + _INT_SIZE])[0]
+        end = position + _INT_SIZE + abs(size)
+        stream.seek(position + _INT_SIZE)
+        compression = load(stream)[3]
+        block = data[stream.tell():end]
+        _decode_block(zlib.decompress(block) if compression else block, id_blocks, weight_blocks)
+        if size < 0:
             break
-        matcher._goto(matcher._nextoffset)
+        position = end
     if len(id_blocks) == 1:
         return id_blocks[0], weight_blocks[0]
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def _decode_block(data: bytes, id_blocks: list, weight_blocks: list) -> None:
+    deltas, weights, _ = loads(data)
+    deltas = np.frombuffer(deltas, dtype=np.uint32) if type(deltas) is array else np.array(deltas)
+    id_blocks.append(np.cumsum(deltas, dtype=np.int64))
+    if weights is None or isinstance(weights, float):
+        weight_blocks.append(np.full(len(deltas), 1.0 if weights is None else weights))
+    else:
+        weight_blocks.append(np.array(weights, dtype=np.float64))
+
+
+def _stepped(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """A matcher's postings, stepped through one by one."""
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)

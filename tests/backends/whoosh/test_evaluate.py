@@ -161,3 +161,28 @@ def test_both_ways_of_looking_passages_up_agree(index_dir, monkeypatch):
     for lookup, dense in zip(found[False], found[True]):
         assert np.array_equal(lookup.mask, dense.mask) and np.array_equal(lookup.scores, dense.scores)
     engine.close()
+
+
+def test_postings_read_in_one_call_equal_whooshs_matcher(tmp_path):
+    """A term's posting blocks as Whoosh's own writer lays them out (blocks of 128 postings, zlib-compressed,
+    a count per posting) read in one call give what Whoosh's matcher steps through; a missing term is None."""
+    from whoosh import index as whoosh_index
+
+    from indexer.backends.whoosh.evaluate import _segment_postings, _stepped
+    from indexer.backends.whoosh.schema import make_schema
+
+    writer = whoosh_index.create_in(str(tmp_path), make_schema()).writer()  # Whoosh's writer, not the build's
+    for number in range(700):
+        text = "民政" + "养老" * (1 + number % 3) * (number % 2 == 0) + "殡葬" * (number == 411)
+        writer.add_document(doc_id=f"d{number}", order=number, grams=text)
+    writer.commit()
+    reader = whoosh_index.open_dir(str(tmp_path)).reader()
+    assert reader.is_atomic()
+    for bigram, passages in (("民政", 700), ("养老", 350), ("殡葬", 1)):
+        ids, counts = _segment_postings(reader, "grams", bigram.encode())
+        expected_ids, expected_counts = _stepped(reader.postings("grams", bigram))
+        assert len(ids) == passages and ids.tolist() == expected_ids.tolist()
+        assert counts.tolist() == expected_counts.tolist()
+    assert sorted(set(_segment_postings(reader, "grams", "养老".encode())[1].tolist())) == [1.0, 2.0, 3.0]
+    assert _segment_postings(reader, "grams", "低保".encode()) is None
+    reader.close()
