@@ -652,9 +652,9 @@ def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_i
 
 
 def _prefetched_pools(limit: int, offset: int) -> int:
-    """How many of the first tier's best passages come with the counts: its first two pools (reprints often
-    fold most of the first away)."""
-    return (DUPLICATE_POOL + offset + limit) * POOL_GROWTH
+    """How many of the first tier's best passages come with the counts: its first three pools (reprints often
+    fold most of the first two away, and each further fetch evaluates the query again)."""
+    return (DUPLICATE_POOL + offset + limit) * POOL_GROWTH ** 2
 
 
 def _fetched(rows: list[tuple]) -> list[tuple]:
