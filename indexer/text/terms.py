@@ -125,8 +125,13 @@ def gram_pieces(folded: str) -> Iterator[tuple[str, int, int] | None]:
 
 
 def gram_terms(text: str) -> list[str]:
-    """The bigram layer's terms of a text, lower-cased, in order."""
-    return [piece[0].lower() for piece in gram_pieces(to_simplified(text)) if piece is not None]
+    """The bigram layer's terms of a text, lower-cased, in order (:func:`gram_pieces` without the offsets)."""
+    terms: list[str] = []
+    for run in WORD_RUN.findall(to_simplified(text)):
+        run = run.lower()  # a run's letters are ASCII: its length is kept
+        terms.extend([run[i:i + 2] for i in range(len(run) - 1)])
+        terms.append(run[-1])
+    return terms
 
 
 def gram_count(folded: str) -> int:

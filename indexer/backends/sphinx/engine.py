@@ -43,6 +43,8 @@ UNRANKED = "ranker=none"
 FACET_LIMIT = 5000  # distinct values a facet lists (cities, years, types)
 GROUP_LIMIT = 200_000  # documents one grouped query returns
 MAX_KNOWN_FREQUENCIES = 100_000
+# Up to this many documents in the collection, the counts' batch returns every matching document's count.
+DOCUMENTS_COUNTED_IN_BATCH = 50_000
 FIGURE_BATCH = 200
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -61,6 +63,15 @@ class SearchPlan:
     tiers: list[SphinxTier]
     union: str | None  # every counted passage
     partial: str | None = None  # the passages of the words tier that hold only some of the words
+
+
+@dataclass
+class DocumentCounts:
+    """How each hit's document count is had: from the counts' batch (``known``) or counted for the page."""
+
+    union: str
+    where: "Where"
+    known: dict[int, int] | None = None
 
 
 @dataclass
@@ -223,18 +234,19 @@ class SphinxEngine:
             self._begin()
             plan = self._plan(compiled)
             where = _where(selections, date_range, [checked_text_id(d) for d in doc_ids])
-            first = (0, DUPLICATE_POOL + offset + limit) if limit and plan.tiers and group == "passage" and sort == "relevance" else None
-            facets, total, documents_total, relaxed, prefetched = self._counts(plan, selections, where, first)
+            first = _prefetched_pools(limit, offset) if limit and plan.tiers and group == "passage" and sort == "relevance" else 0
+            facets, total, documents_total, relaxed, prefetched, known = self._counts(plan, selections, where, first)
+            counts = DocumentCounts(plan.union, where, known)
             if relaxed:
                 notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
             hits = []
             if limit and total:
                 if group == "document":
-                    hits = self._grouped_hits(plan, compiled, where, limit, offset, sort)
+                    hits = self._grouped_hits(plan, compiled, where, limit, offset, sort, counts)
                 elif sort == "date":
-                    hits = self._dated_hits(plan, compiled, where, limit, offset)
+                    hits = self._dated_hits(plan, compiled, where, limit, offset, counts)
                 else:
-                    hits = self._ranked_hits(plan, compiled, where, limit, offset, prefetched)
+                    hits = self._ranked_hits(plan, compiled, where, limit, offset, counts, prefetched)
             partial = self._unavailable()
         if partial:
             notices.append(f"部分分片未响应，结果不完整（不含其中的文件）：{'、'.join(partial)}。")
@@ -243,24 +255,27 @@ class SphinxEngine:
                               expansions=compiled.expansions, relaxed=relaxed, took_ms=round(took, 2),
                               documents_total=documents_total, sort=sort, group=group, partial=partial)
 
-    def _counts(self, plan: SearchPlan, selections: dict[str, set], where: Where, first: tuple[int, int] | None):
-        """In one batch: disjunctive facet counts (each facet honours the other facets' selections, not its own),
-        the total, how many documents hold the passages counted (a document lives in one shard: exact
-        through the front), whether some hold only some of the words, and the first tier's first ``first``
-        ranked passages."""
+    def _counts(self, plan: SearchPlan, selections: dict[str, set], where: Where, first: int):
+        """In one batch (one evaluation of the union, shared by the statements that repeat it): disjunctive
+        facet counts (each facet honours the other facets' selections, not its own), the total, the matching
+        passages per document (or, in a collection of very many documents, only how many documents: a
+        document lives in one shard, so either is exact through the front), whether some passages hold only
+        some of the words, and the first tier's ``first`` best passages."""
         facets = {facet.name: [] for facet in FACETS}
         total = documents = 0
-        relaxed, prefetched = False, None
+        relaxed, prefetched, per_document = False, None, None
         if plan.union is not None:
             shared = [facet for facet in FACETS if facet.name not in where.parts]
             own = [facet for facet in FACETS if facet.name in where.parts]
             statements = [self._facet_statement(plan.union, where.sql(), shared)]
             statements += [self._facet_statement(plan.union, where.sql(leave_out=f.name), [f]) for f in own]
-            statements.append(self._count_statement(plan.union, where.sql(), distinct=True))
+            grouped = self._groups_bound() <= DOCUMENTS_COUNTED_IN_BATCH
+            statements.append(self._per_document_statement(plan.union, where.sql()) if grouped
+                              else self._count_statement(plan.union, where.sql(), distinct=True))
             if plan.partial:  # as the Whoosh backend says it: of the whole words tier, before any filter
                 statements.append(self._count_statement(plan.partial))
             if first:
-                statements.append(self._fetch_statement(plan.tiers[0].expression, where.sql(), *first))
+                statements.append(self._fetch_statement(plan.tiers[0].expression, where.sql(), 0, first))
             answers = self._batch(statements)
             total = int(answers[0].rows[0][0]) if answers[0].rows else 0
             for facet, rows in zip(shared, answers[0].facets):
@@ -268,13 +283,17 @@ class SphinxEngine:
             for facet, answer in zip(own, answers[1:]):
                 facets[facet.name] = _buckets(facet, answer.facets[0], selections)
             rest = answers[1 + len(own):]
-            documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
+            if grouped:
+                per_document = {int(row[0]): int(row[-1]) for row in rest[0].rows}
+                documents = len(per_document)
+            else:
+                documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
             if plan.partial:
                 relaxed = bool(rest[1].rows) and int(rest[1].rows[0][0]) > 0
             if first:
-                prefetched = {first: _fetched(rest[-1].rows)}
+                prefetched = _fetched(rest[-1].rows)
         facets["decade"] = decade_buckets(facets["year"])
-        return facets, total, documents, relaxed, prefetched
+        return facets, total, documents, relaxed, prefetched, per_document
 
     def _facet_statement(self, union: str, conditions: str, facets) -> Statement:
         """The passages counted, and the counts of ``facets``."""
@@ -285,13 +304,15 @@ class SphinxEngine:
                f"OPTION {UNRANKED}, max_matches={values}{clauses}")
         return Statement(sql, (union,), facets=len(facets))
 
-    def _per_document(self, union: str, conditions: str, columns: str = "", documents: int | None = None) -> list[tuple]:
-        """Per matching document (at most ``documents`` of them): its key, ``columns``, and how many of its
-        passages match."""
-        groups = documents or self._groups_bound()
+    def _per_document(self, union: str, conditions: str, columns: str = "") -> list[tuple]:
+        """Per matching document: its key, ``columns``, and how many of its passages match."""
+        return self._batch([self._per_document_statement(union, conditions, columns)])[0].rows
+
+    def _per_document_statement(self, union: str, conditions: str, columns: str = "") -> Statement:
+        groups = self._groups_bound()
         sql = (f"SELECT doc_key{columns}, COUNT(*) FROM passages WHERE MATCH(%s){conditions} GROUP BY doc_key "
                f"LIMIT 0, {groups} OPTION {UNRANKED}, max_matches={groups}")
-        return self._query(sql, (union,)).rows
+        return Statement(sql, (union,))
 
     def _groups_bound(self) -> int:
         """As many groups as a grouped query can have: one per document (Sphinx sizes its sorter by it)."""
@@ -321,27 +342,29 @@ class SphinxEngine:
         return found
 
     def _ranked_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
-                     prefetched: dict | None = None) -> list[Hit]:
+                     counts: DocumentCounts, prefetched: list[tuple] | None = None) -> list[Hit]:
         """Tier by tier, by weight re-ranked by proximity, near copies folded into the first
-        (``prefetched``: the first tier's first pool, fetched with the counts)."""
+        (``prefetched``: the first tier's best passages, fetched with the counts)."""
         wanted = offset + limit
         folder, stored = DuplicateFolder(), {}
         for number, tier in enumerate(plan.tiers):
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier, number=number) -> list[Candidate]:
-                rows = (prefetched or {}).get((start, stop)) if number == 0 else None
-                if rows is None:
+                if number == 0 and prefetched is not None and (
+                        stop <= len(prefetched) or len(prefetched) < _prefetched_pools(limit, offset)):
+                    rows = prefetched[start:stop]  # all there is, when the prefetch found fewer than it asked for
+                else:
                     rows = self._fetch(tier.expression, where.sql(), start, stop)
                 return self._candidates(rows, tier.level, stored)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
 
     def _dated_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
-                    group: bool = False, conditions: str | None = None) -> list[Hit]:
+                    counts: DocumentCounts, group: bool = False, conditions: str | None = None) -> list[Hit]:
         """Newest first, then tier, then weight; near copies folded into the newest. Each tier's first ``size``
         by date holds the first ``size`` of all tiers merged."""
         wanted = offset + limit
@@ -363,10 +386,10 @@ class SphinxEngine:
             if len(folder.kept) >= wanted or exhausted:
                 break
             size *= POOL_GROWTH
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
 
     def _grouped_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
-                      sort: str) -> list[Hit]:
+                      sort: str, counts: DocumentCounts) -> list[Hit]:
         """One hit per document, its best passage (first tier, then weight): each tier grouped by document,
         leaving out the documents an earlier tier holds."""
         seen: set[int] = set()
@@ -386,7 +409,7 @@ class SphinxEngine:
             merged.sort(key=lambda item: item[:4])
             for item in merged:
                 folder.add(folder.fresh(self._candidates([item[4]], item[5], stored)), until=wanted, then=DUPLICATE_POOL)
-            return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
+            return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
         for tier, excluded in grouped_tiers:
             needles = compiled.word_needles if tier.level else compiled.needles
 
@@ -397,25 +420,24 @@ class SphinxEngine:
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counted=(plan.union, where))
+        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
 
     def _hits(self, kept: list[Candidate], stored: dict[int, dict], compiled: CompiledQuery | None, offset: int,
-              needles: list[str] | None = None, counted: tuple[str, Where] | None = None) -> list[Hit]:
-        """The kept passages as hits, their documents' records read; with ``counted`` (the union and the
-        filters), each hit's count of its document's matching passages, in the same batch."""
+              needles: list[str] | None = None, counts: DocumentCounts | None = None) -> list[Hit]:
+        """The kept passages as hits, their documents' records read; with ``counts``, each hit's count of its
+        document's matching passages (counted in the same batch when not known)."""
         doc_ids = {stored[c.docnum]["doc_id"] for c in kept}
         keys = {document_key(doc_id) for doc_id in doc_ids}
         reading, counting = self._records_statement(keys), None
-        if counted and keys:
-            union, where = counted
+        if counts and counts.known is None and keys:
             counting = Statement(
-                f"SELECT doc_key, COUNT(*) FROM passages WHERE MATCH(%s){where.sql()} AND doc_key IN ({_ints(keys)}) "
-                f"GROUP BY doc_key LIMIT 0, {len(keys)} OPTION {UNRANKED}, max_matches={len(keys) + 1}", (union,))
+                f"SELECT doc_key, COUNT(*) FROM passages WHERE MATCH(%s){counts.where.sql()} AND doc_key IN ({_ints(keys)}) "
+                f"GROUP BY doc_key LIMIT 0, {len(keys)} OPTION {UNRANKED}, max_matches={len(keys) + 1}", (counts.union,))
         statements = [statement for statement in (reading, counting) if statement is not None]
         answers = iter(self._batch(statements) if statements else [])
         if reading:
             self._remember_records(next(answers).rows)
-        per_document = {row[0]: int(row[1]) for row in next(answers).rows} if counting else {}
+        per_document = {row[0]: int(row[1]) for row in next(answers).rows} if counting else (counts and counts.known) or {}
         records = {self._records[k]["doc_id"]: self._records[k] for k in keys if k in self._records}
         hits = []
         for rank, candidate in enumerate(kept, start=offset + 1):
@@ -627,6 +649,12 @@ def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_i
     if doc_ids:
         where.parts["documents"] = f"doc_key IN ({_ints(document_key(d) for d in doc_ids)})"
     return where
+
+
+def _prefetched_pools(limit: int, offset: int) -> int:
+    """How many of the first tier's best passages come with the counts: its first three pools (reprints often
+    fold most of the first two away, and each further fetch evaluates the query again)."""
+    return (DUPLICATE_POOL + offset + limit) * POOL_GROWTH ** 2
 
 
 def _fetched(rows: list[tuple]) -> list[tuple]:

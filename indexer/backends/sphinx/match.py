@@ -11,6 +11,8 @@ AND) never applies. ``None`` stands for a node that matches nothing.
 
 from __future__ import annotations
 
+import re
+
 from indexer.query import plan
 from indexer.text.terms import WORD_CHAR_RANGES
 
@@ -22,22 +24,23 @@ CHARSET_TABLE = ", ".join(["0..9", "A..Z->a..z", "_", "a..z"] + [f"U+{low:04X}..
                                                                    for low, high in WORD_CHAR_RANGES if low > 0x7F])
 
 
-def _is_kept(character: str) -> bool:
-    code = ord(character)
-    return character != "_" and any(low <= code <= high for low, high in WORD_CHAR_RANGES) and not (
-        0x41 <= code <= 0x5A)
+# A character Sphinx would split a keyword at (or fold): outside the word characters, an upper-case letter, "_".
+_SPLIT = re.compile("[^" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in WORD_CHAR_RANGES
+                                   if not low <= 0x41 <= high) + "_ ]|[A-Z_]")
+
+
+def _spelled(found: re.Match) -> str:
+    return f"_{ord(found.group()):x}_"
 
 
 def keyword(term: str) -> str:
     """A term as one Sphinx keyword: characters Sphinx would split on (β, ①, an underscore) spelled ``_hex_``."""
-    if all(_is_kept(c) for c in term):
-        return term
-    return "".join(c if _is_kept(c) else f"_{ord(c):x}_" for c in term)
+    return _SPLIT.sub(_spelled, term)
 
 
 def keywords(terms: list[str]) -> str:
-    """A text field's value: its terms as keywords, space-separated."""
-    return " ".join(keyword(term) for term in terms)
+    """A text field's value: its terms as keywords, space-separated (a term holds no space)."""
+    return _SPLIT.sub(_spelled, " ".join(terms))
 
 
 def expression(node, scored: bool = True) -> str | None:
