@@ -81,7 +81,16 @@ def highlight(text: str, needles: list[str]) -> str:
 
 def snippet(text: str, needles: list[str], top: int = 2, separator: str = "……") -> str:
     """The best-matching sentences of ``text``, highlighted, for compact result lists."""
+    return _snippet(text, match_spans(text, needles), top, separator)
+
+
+def highlight_and_snippet(text: str, needles: list[str]) -> tuple[str, str]:
+    """:func:`highlight` and :func:`snippet` of one text, its matches found once."""
     spans = match_spans(text, needles)
+    return format_html(text, spans), _snippet(text, spans)
+
+
+def _snippet(text: str, spans: list[Span], top: int = 2, separator: str = "……") -> str:
     fragments = best_fragments(text, spans, top)
     if not fragments:
         return format_html(text, spans, 0, min(len(text), SNIPPET_FALLBACK_CHARS))

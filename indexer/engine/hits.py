@@ -4,7 +4,7 @@ a backend hands over the passage as stored and its document's record)."""
 from __future__ import annotations
 
 from indexer.engine.citation import citation, gbt7714
-from indexer.engine.highlight import highlight, snippet
+from indexer.engine.highlight import highlight_and_snippet
 from indexer.ingest.places import NATIONAL, facet_province
 from indexer.records import FigureRow, Hit
 
@@ -12,12 +12,12 @@ from indexer.records import FigureRow, Hit
 def passage_hit(rank: int, score: float, doc_id: str, order: int, passage: str, section: list[str], meta: dict,
                 needles: list[str], duplicates: list[dict]) -> Hit:
     """A ranked passage, highlighted on ``needles``, with its citation; ``duplicates``: its folded reprints."""
+    highlighted, snippet = highlight_and_snippet(passage, needles)
     return Hit(
         rank=rank, score=round(float(score), 4), doc_id=doc_id, order=order,
         title=meta.get("title", ""), city=meta.get("city", ""), year=meta.get("year"),
         date=meta.get("date", ""), source=meta.get("source", ""), doc_type=meta.get("doc_type", ""),
-        section=section, passage=passage, highlight=highlight(passage, needles),
-        snippet=snippet(passage, needles),
+        section=section, passage=passage, highlight=highlighted, snippet=snippet,
         citation=citation(passage, meta, section), reference=gbt7714(meta),
         duplicates=duplicates,
         url=meta.get("url", ""), date_estimated=bool(meta.get("date_estimated")),

@@ -189,18 +189,30 @@ def counted_union(tiers: list[Tier]) -> np.ndarray:
 def best_matches(matches: Matches, allowed: np.ndarray, limit: int, levels: np.ndarray | None = None) -> list[tuple[float, int]]:
     """The ``limit`` best allowed matches as (score, docnum): by level (when given), then score, ties by
     docnum (as Whoosh orders)."""
-    docnums = np.flatnonzero(matches.mask & allowed)
-    if not len(docnums) or limit <= 0:
-        return []
-    scores = matches.scores[docnums]
-    ranks = scores if levels is None else levels[docnums] * LEVEL_SCALE + scores
-    if len(docnums) > limit:
-        keep = np.argpartition(-ranks, limit - 1)[:limit]
-        threshold = ranks[keep].min()
-        keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
-        docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
-    order = np.lexsort((docnums, -ranks))[:limit]
-    return [(float(scores[i]), int(docnums[i])) for i in order]
+    return RankedMatches(matches, allowed, levels).best(limit)
+
+
+class RankedMatches:
+    """A tier's allowed matches and their ranking keys, taken from the whole index once for every pool
+    :meth:`best` cuts from them (a tier's pools grow while reprints fold away)."""
+
+    def __init__(self, matches: Matches, allowed: np.ndarray, levels: np.ndarray | None = None):
+        self.docnums = np.flatnonzero(matches.mask & allowed)
+        self.scores = matches.scores[self.docnums]
+        self.ranks = self.scores if levels is None else levels[self.docnums] * LEVEL_SCALE + self.scores
+
+    def best(self, limit: int) -> list[tuple[float, int]]:
+        """:func:`best_matches` of these matches."""
+        docnums, scores, ranks = self.docnums, self.scores, self.ranks
+        if not len(docnums) or limit <= 0:
+            return []
+        if len(docnums) > limit:
+            keep = np.argpartition(-ranks, limit - 1)[:limit]
+            threshold = ranks[keep].min()
+            keep = np.flatnonzero(ranks >= threshold)  # every tie at the cut, so the docnum order decides
+            docnums, scores, ranks = docnums[keep], scores[keep], ranks[keep]
+        order = np.lexsort((docnums, -ranks))[:limit]
+        return [(float(scores[i]), int(docnums[i])) for i in order]
 
 
 # Levels (coverage steps) outrank any BM25F score when ranking by both.

@@ -35,7 +35,7 @@ from indexer.engine import telling
 from indexer.engine.hits import facet_value, figure_rows, passage_hit
 from indexer.engine.ranking import DUPLICATE_POOL, Candidate, DuplicateFolder, fold_best
 from indexer.backends.whoosh.charts import ChartCounts
-from indexer.engine.tiers import Tier, best_matches, build_tiers, counted_union, tier_and_score
+from indexer.engine.tiers import RankedMatches, Tier, best_matches, build_tiers, counted_union, tier_and_score
 from indexer.engine.timespan import TimeColumns, bounds
 from indexer.errors import PassageMissing
 from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401
@@ -244,8 +244,10 @@ class SearchEngine(ChartCounts):
 
     def _fold_best(self, folder: DuplicateFolder, matches: Matches, selected: np.ndarray, wanted: int,
                    clause_needles: list[list[str]], levels: np.ndarray | None = None) -> None:
+        ranking = RankedMatches(matches, selected, levels)
+
         def ranked(start: int, stop: int) -> list[Candidate]:
-            top = best_matches(matches, selected, stop, levels)[start:]
+            top = ranking.best(stop)[start:]
             docnums = np.array([docnum for _, docnum in top], dtype=np.int64)
             return self._candidates(docnums, [score for score, _ in top], levels)
 
