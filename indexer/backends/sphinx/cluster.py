@@ -153,6 +153,9 @@ class Cluster:
             f"query_log = {folder / 'query.log'}", "binlog_path =", "workers = threads", "seamless_rotate = 1",
             "preopen_indexes = 1", "unlink_old = 1", "max_filter_values = 100000", "listen_backlog = 64",
             "read_timeout = 30", "client_timeout = 60",
+            # One process per daemon, the one in its pid file: stopping it stops the daemon (a watchdog
+            # would restart a killed one).
+            "watchdog = 0",
             # A search's batch repeats the word pieces across its tiers: evaluated once per batch.
             "subtree_docs_cache = 8M", "subtree_hits_cache = 16M"]
         return "searchd {\n" + "".join(f"  {line}\n" for line in lines) + "}\n"
@@ -188,11 +191,14 @@ class Cluster:
     # -- daemons -----------------------------------------------------------------
 
     def pid(self, daemon: str) -> int | None:
-        """The daemon's process id when it is running."""
+        """The daemon's process id when it is running (an exited daemon nobody has reaped yet is not)."""
+        import psutil
+
         try:
             pid = int((self.directory / daemon / "searchd.pid").read_text().strip())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return None
+        except (OSError, ValueError, psutil.Error):
             return None
         return pid
 

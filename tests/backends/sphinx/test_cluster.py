@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from indexer import api
@@ -28,6 +29,13 @@ def test_start_load_search_and_stop_leave_no_daemon(tmp_path):
     directory = tmp_path / "cluster"
     port = free_ports(5)
     started = run_cli("cluster", "start", "--dir", str(directory), "--port", str(port))
+    try:
+        _start_load_search_and_stop(directory, port, started)
+    finally:
+        api.cluster_stop(directory)
+
+
+def _start_load_search_and_stop(directory, port, started):
     assert started.returncode == 0, started.stderr
     assert started.stdout.count("服务中") == 3 and f"sphinx://127.0.0.1:{port}" in started.stderr
     address = f"sphinx://127.0.0.1:{port}"
@@ -43,17 +51,25 @@ def test_start_load_search_and_stop_leave_no_daemon(tmp_path):
     stopped = run_cli("cluster", "stop", "--dir", str(directory))
     assert stopped.returncode == 0 and "已停止" in stopped.stdout
     assert not any(_alive(pid) for pid in pids)
+    assert not _daemons_of(directory)  # nothing restarted them either
     assert not any(cluster.answering(daemon) for daemon in cluster.daemons())
     down = run_cli("search", QUERY, "--backend", address)
     assert down.returncode != 0 and "cluster start" in down.stderr and "Traceback" not in down.stderr
 
 
+def _daemons_of(directory) -> list[int]:
+    """Every running process started with a config of this cluster."""
+    return [process.pid for process in psutil.process_iter(["cmdline", "status"])
+            if process.info["status"] != psutil.STATUS_ZOMBIE
+            and any(str(directory) in part for part in process.info["cmdline"] or [])]
+
+
 def _alive(pid: int) -> bool:
+    """Running: an exited process not yet reaped by its parent is not."""
     try:
-        os.kill(pid, 0)
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return True
 
 
 def test_a_shard_down_gives_a_partial_labelled_answer_then_full_again(seed_cluster):
