@@ -37,7 +37,6 @@ class Statement:
 class Answer:
     rows: list[tuple]
     facets: list[list[tuple]] = field(default_factory=list)
-    total: int = 0
     # Shard agents ("host:port") that did not answer.
     missing: set[str] = field(default_factory=set)
     # Each keyword of the query and the passages holding it (the whole collection's, through the front).
@@ -92,7 +91,6 @@ class Front:
                 values = {}
                 for name, value in cursor.fetchall():
                     values[name] = value
-                answer.total = int(values.get("total_found", 0))
                 answer.missing = set(_AGENT.findall(values.get("warning", "")))
                 for name, value in values.items():
                     if name.startswith("keyword["):

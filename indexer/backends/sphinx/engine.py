@@ -111,11 +111,8 @@ class SphinxEngine:
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._description, self._records, self._frequencies = description, {}, {}
 
-    def _query(self, sql: str, args=(), meta: bool = False) -> Answer:
-        """``meta``: with the total and the shards that did not answer (one more round trip)."""
-        answer = self._front.query(sql, args, meta=meta)
-        self._missing |= answer.missing
-        return answer
+    def _query(self, sql: str, args=()) -> Answer:
+        return self._front.query(sql, args)
 
     def _unavailable(self) -> list[str]:
         """The shards that did not answer during this call, as a reader is told about them."""
@@ -364,18 +361,16 @@ class SphinxEngine:
         return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
 
     def _dated_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
-                    counts: DocumentCounts, group: bool = False, conditions: str | None = None) -> list[Hit]:
+                    counts: DocumentCounts) -> list[Hit]:
         """Newest first, then tier, then weight; near copies folded into the newest. Each tier's first ``size``
         by date holds the first ``size`` of all tiers merged."""
         wanted = offset + limit
         folder, stored = DuplicateFolder(), {}
-        conditions = where.sql() if conditions is None else conditions
         size, done = wanted + DUPLICATE_POOL, 0
         while True:
             merged, exhausted = [], True
             for number, tier in enumerate(plan.tiers):
-                rows = self._fetch(tier.expression, conditions, 0, size, order="date_first DESC, WEIGHT() DESC, id ASC",
-                                   group=group)
+                rows = self._fetch(tier.expression, where.sql(), 0, size, order="date_first DESC, WEIGHT() DESC, id ASC")
                 exhausted &= len(rows) < size
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
             merged.sort(key=lambda item: item[:4])
