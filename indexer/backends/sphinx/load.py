@@ -150,9 +150,10 @@ def build(cluster: Cluster, corpus_dirs: list[Path], show_progress: bool = False
 def reload(cluster: Cluster, corpus_dirs: list[Path] | None = None, show_progress: bool = False) -> UpdateSummary:
     """``index --update`` on a cluster: its corpora (or ``corpus_dirs``) loaded again, whole."""
     before = set(read_documents(cluster))
-    build(cluster, corpus_dirs or [Path(c) for c in cluster.corpora], show_progress=show_progress)
+    built = build(cluster, corpus_dirs or [Path(c) for c in cluster.corpora], show_progress=show_progress)
     after = set(read_documents(cluster))
-    summary = UpdateSummary(added=sorted(after - before), removed=sorted(before - after), unchanged=len(after & before))
+    summary = UpdateSummary(added=sorted(after - before), removed=sorted(before - after), unchanged=len(after & before),
+                            skipped=built.skipped, notes=built.notes, seconds=built.seconds)
     return _totals(summary, cluster)
 
 
@@ -166,7 +167,7 @@ def add(cluster: Cluster, paths: list[Path], corpus: Path | None = None, show_pr
         for item in walk([path]) if path.is_dir() else [(path, root)]:
             (summary.skipped if isinstance(item, Skipped) else files).append(item)
     existing = read_documents(cluster)
-    records, kept = _load(cluster, (summary, files), existing=existing, dropped=set(), show_progress=show_progress)
+    records, _ = _load(cluster, (summary, files), existing=existing, dropped=set(), show_progress=show_progress)
     summary.added, summary.unchanged = [r["doc_id"] for r in records], len(existing)
     return _totals(summary, cluster)
 

@@ -172,3 +172,13 @@ def test_a_cluster_of_three_shards_answers_as_one_of_two(seed_cluster, tmp_path)
         theirs.close()
     finally:
         three.stop()
+
+
+def test_update_reloads_the_tracked_corpora_whole(seed_cluster):
+    engine = seed_cluster.engine()
+    before = engine.search(QUERY)
+    summary = api.update_index(None, backend=seed_cluster.address)
+    assert (summary.added, summary.removed, summary.unchanged, summary.documents) == ([], [], 5, 5)
+    after = engine.search(QUERY)
+    assert (after.total, [h.passage for h in after.hits]) == (before.total, [h.passage for h in before.hits])
+    engine.close()
