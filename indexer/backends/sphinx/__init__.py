@@ -9,12 +9,12 @@ An address is ``sphinx://HOST:PORT``, the front's SphinxQL port.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from indexer.errors import UserError
 
-SCHEME = "sphinx://"
 _ADDRESS = re.compile(r"^sphinx://([\w.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})/?$")
 
 
@@ -35,8 +35,6 @@ def cluster_at(address: str):
     """The cluster whose front answers at ``address``, from its folder on this machine (loading writes there)."""
     from indexer.backends.sphinx.client import Front
     from indexer.backends.sphinx.cluster import Cluster
-
-    import json
 
     front = Front(*parse_address(address))
     try:
@@ -65,13 +63,12 @@ def start_cluster(directory: Path, shards: int = 2, port: int | None = None) -> 
         if Path(directory).exists() and any(Path(directory).iterdir()):
             raise UserError(f"{directory} 不是空目录，也不是集群目录：请换一个目录。")
         cluster = Cluster.create(Path(directory), shards, port or DEFAULT_PORT)
-        cluster.directory.mkdir(parents=True, exist_ok=True)
-        cluster.write_configs()
-        cluster.write()
     busy = [daemon for daemon in cluster.daemons() if cluster.pid(daemon) is None and cluster.answering(daemon)]
-    if busy:
+    if busy:  # said before anything is written: the folder stays free for another port
         raise UserError(f"端口已被占用（{', '.join(str(cluster.sql_port(d)) for d in busy)}）：请用 --port 换一个端口。")
+    cluster.directory.mkdir(parents=True, exist_ok=True)
     cluster.write_configs()
+    cluster.write()
     ensure_indexes(cluster)
     cluster.start()
     return cluster.status()

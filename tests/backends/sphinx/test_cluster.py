@@ -147,6 +147,7 @@ def test_a_second_start_reuses_the_cluster_and_a_busy_port_is_refused(seed_clust
     assert all(row["answering"] for row in rows)
     with pytest.raises(api.UserError, match="端口已被占用"):
         api.cluster_start(tmp_path / "other", 2, cluster.port)
+    assert not (tmp_path / "other").exists()  # nothing written: the folder can take another port
     with pytest.raises(api.UserError, match="分片"):
         api.cluster_start(seed_cluster.directory, 3, cluster.port)
 
