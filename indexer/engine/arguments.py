@@ -6,6 +6,8 @@ with a notice (a limit above ``MAX_LIMIT``); filter values are canonical place n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from indexer.errors import QueryError
 from indexer.query.parse import check_text
 from indexer.ingest.places import canonical_city, canonical_province
@@ -58,3 +60,42 @@ def checked_years(years) -> set[int]:
     except (TypeError, ValueError, OverflowError):
         shown = "、".join(str(year) for year in years)
         raise QueryError(f"年份须为整数（如 2025）：{shown}") from None
+
+
+SORTS = ("relevance", "date")
+# "passage": every matching passage is a hit; "document": the best passage of each document is.
+GROUPS = ("passage", "document")
+RELAXED_NOTICE = "部分结果只包含部分检索词，排在包含全部检索词的段落之后。"
+
+
+@dataclass
+class SearchArguments:
+    """A search's arguments checked, the same for every backend."""
+
+    limit: int
+    offset: int
+    notices: list[str]  # the query's and the paging's, for the reader
+    selections: dict[str, set]
+    date_range: tuple[int, int] | None
+    compiled: object  # the query plan (indexer.query.plan.CompiledQuery)
+
+
+def checked_search(query, cities, years, doc_types, limit, offset, exact, provinces, date_from, date_to,
+                   sort, group) -> SearchArguments:
+    """Every argument of a search checked and the query compiled; raises :class:`QueryError` with a message."""
+    from indexer.engine.timespan import bounds
+    from indexer.query.parse import parse_query
+    from indexer.query.plan import compile_query
+
+    check_text(query, "检索式")
+    limit, offset, paging_notices = checked_paging(limit, offset)
+    parsed = parse_query(query)
+    if sort not in SORTS:
+        raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
+    if group not in GROUPS:
+        raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
+    selections = facet_selections(checked_values(cities, "城市"), years, checked_values(doc_types, "文档类型"),
+                                  checked_values(provinces, "省份"))
+    date_range = bounds(date_from, date_to)
+    return SearchArguments(limit, offset, list(parsed.notices) + paging_notices, selections, date_range,
+                           compile_query(parsed, expand=not exact))

@@ -106,3 +106,8 @@ def decade_buckets(year_buckets: list[dict]) -> list[dict]:
         decade["selected"] = decade["selected"] and bucket["selected"]
     return [{"value": value, "count": d["count"], "selected": d["selected"]}
             for value, d in sorted(decades.items(), reverse=True)]
+
+
+def city_year_rows(region_rows: list[dict]) -> list[dict]:
+    """``region_year_counts(region="city")`` rows in the shape ``city_year_counts`` answers with."""
+    return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in region_rows]

@@ -21,8 +21,8 @@ from indexer.backends.sphinx.cluster import PLACEHOLDER_ID
 from indexer.backends.sphinx.load import document_key, passage_key
 from indexer.backends.sphinx.match import all_of, any_of, expression, without
 from indexer.backends.sphinx.similar import similar_passages
-from indexer.engine.arguments import check_text, checked_paging, checked_values, facet_selections
-from indexer.engine.facets import EMPTY_VALUES, FACETS, decade_buckets
+from indexer.engine.arguments import RELAXED_NOTICE, check_text, checked_search, facet_selections
+from indexer.engine.facets import EMPTY_VALUES, FACETS, city_year_rows, decade_buckets
 from indexer.engine.highlight import highlight
 from indexer.engine.hits import facet_value, figure_rows, passage_hit
 from indexer.engine.ranking import DUPLICATE_POOL, POOL_GROWTH, Candidate, DuplicateFolder, fold_best
@@ -34,8 +34,6 @@ from indexer.query.plan import CompiledQuery, compile_query
 from indexer.records import MAX_LIMIT, ContextPassage, FiguresResponse, Hit, SearchResponse, SimilarResponse
 from indexer.text.terms import match_form
 
-SORTS = ("relevance", "date")
-GROUPS = ("passage", "document")
 # BM25F with the Whoosh backend's field weights (the bigram layer half a word's weight), on the global IDF.
 RANKER = "expr('10000*bm25f(1.2,0.75,{content=2,grams=1,title=2,section=3})')"
 # Counting needs no weights: the ranker is skipped.
@@ -215,18 +213,10 @@ class SphinxEngine:
         """As :meth:`indexer.backends.whoosh.engine.SearchEngine.search`; a shard that does not answer makes
         the answer partial, named in ``partial`` and a notice."""
         started = time.perf_counter()
-        check_text(query, "检索式")
-        limit, offset, notices = checked_paging(limit, offset)
-        parsed = parse_query(query)
-        if sort not in SORTS:
-            raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
-        if group not in GROUPS:
-            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
-        selections = facet_selections(checked_values(cities, "城市"), years, checked_values(doc_types, "文档类型"),
-                                      checked_values(provinces, "省份"))
-        date_range = bounds(date_from, date_to)
-        compiled = compile_query(parsed, expand=not exact)
-        notices = list(parsed.notices) + notices
+        arguments = checked_search(query, cities, years, doc_types, limit, offset, exact, provinces, date_from,
+                                   date_to, sort, group)
+        limit, offset, notices = arguments.limit, arguments.offset, arguments.notices
+        compiled, selections, date_range = arguments.compiled, arguments.selections, arguments.date_range
         with self._lock:
             self._begin()
             plan = self._plan(compiled)
@@ -235,7 +225,7 @@ class SphinxEngine:
             facets, total, documents_total, relaxed, prefetched, known = self._counts(plan, selections, where, first)
             counts = DocumentCounts(plan.union, where, known)
             if relaxed:
-                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
+                notices.append(RELAXED_NOTICE)
             hits = []
             if limit and total:
                 if group == "document":
@@ -529,9 +519,8 @@ class SphinxEngine:
 
     def city_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
                          date_from=None, date_to=None) -> list[dict]:
-        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
-                                       region="city")
-        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+        return city_year_rows(self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from,
+                                                      date_to, region="city"))
 
     def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
                            date_from=None, date_to=None, region: str = "province") -> list[dict]:

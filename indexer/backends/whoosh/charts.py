@@ -7,7 +7,7 @@ import numpy as np
 from indexer.query.plan import compile_query
 from indexer.engine.tiers import counted_union
 from indexer.engine.arguments import facet_selections
-from indexer.engine.facets import cross_counts
+from indexer.engine.facets import city_year_rows, cross_counts
 from indexer.engine.timespan import bounds
 from indexer.errors import QueryError
 from indexer.query.parse import parse_query
@@ -22,9 +22,8 @@ class ChartCounts:
 
         Returns ``[{"city", "year", "count"}, …]``; raises :class:`QueryError` like ``search``.
         """
-        rows = self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from, date_to,
-                                       region="city")
-        return [{"city": row["region"], "year": row["year"], "count": row["count"]} for row in rows]
+        return city_year_rows(self.region_year_counts(query, cities, years, doc_types, exact, provinces, date_from,
+                                                      date_to, region="city"))
 
     def region_year_counts(self, query: str, cities=(), years=(), doc_types=(), exact: bool = False, provinces=(),
                            date_from=None, date_to=None, region: str = "province") -> list[dict]:

@@ -23,7 +23,7 @@ from indexer.backends.whoosh import generations
 from indexer.text.segmentation import USE_HMM, dictionary_fingerprint
 from indexer.text.terms import match_form
 from indexer.config import default_index_dir
-from indexer.engine.arguments import check_text, checked_paging, checked_values, facet_selections
+from indexer.engine.arguments import RELAXED_NOTICE, check_text, checked_search, facet_selections
 from indexer.engine.facets import FACET_NAMES, FacetColumn, decade_buckets, facet_counts
 from indexer.backends.whoosh.schema import SCHEMA_VERSION
 from indexer.engine.highlight import highlight
@@ -41,9 +41,6 @@ from indexer.errors import PassageMissing
 from indexer.records import (MAX_LIMIT, MAX_RESULT_DEPTH, ContextPassage, FigureRow, FiguresResponse, Hit,  # noqa: F401
                              SearchResponse, SimilarResponse, place_of)
 
-SORTS = ("relevance", "date")
-# "passage": every matching passage is a hit; "document": the best passage of each document is.
-GROUPS = ("passage", "document")
 # Figures: the most rows one call returns, and how far (in characters, same sentence) a figure may stand from a query word.
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -143,24 +140,16 @@ class SearchEngine(ChartCounts):
         query has nothing to search for, or a filter or the sort cannot be understood.
         """
         started = time.perf_counter()
-        check_text(query, "检索式")
-        limit, offset, paging_notices = checked_paging(limit, offset)
-        parsed = parse_query(query)
-        if sort not in SORTS:
-            raise QueryError(f"排序方式应为 relevance（相关度）或 date（日期）：{sort}")
-        if group not in GROUPS:
-            raise QueryError(f"分组方式应为 passage（按段落）或 document（按文件）：{group}")
-        selections = facet_selections(checked_values(cities, "城市"), years, checked_values(doc_types, "文档类型"),
-                                 checked_values(provinces, "省份"))
-        date_range = bounds(date_from, date_to)
-        compiled = compile_query(parsed, expand=not exact)
-        notices = list(parsed.notices) + paging_notices
+        arguments = checked_search(query, cities, years, doc_types, limit, offset, exact, provinces, date_from,
+                                   date_to, sort, group)
+        limit, offset, notices = arguments.limit, arguments.offset, arguments.notices
+        compiled, selections, date_range = arguments.compiled, arguments.selections, arguments.date_range
         with self._lock:
             self._refresh()
             tiers = self._tiers(compiled)
             relaxed = any(tier.partial for tier in tiers)
             if relaxed:
-                notices.append("部分结果只包含部分检索词，排在包含全部检索词的段落之后。")
+                notices.append(RELAXED_NOTICE)
             matching = counted_union(tiers)
             if doc_ids:
                 matching = matching & self._document_column.passing(set(doc_ids))
