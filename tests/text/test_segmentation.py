@@ -39,3 +39,21 @@ def test_jieba_cache_gives_jiebas_own_dictionary(tmp_path, monkeypatch):
     assert cached.user_word_tag_tab == reference.user_word_tag_tab
     text = "青島市民政局推進養老服務和最低生活保障，城乡低保标准提高"
     assert list(cached.cut(text, HMM=False)) == list(reference.cut(text, HMM=False))
+
+
+def test_jieba_imported_without_pkg_resources_reads_the_same_data_files():
+    """segmentation imports jieba with pkg_resources hidden (a fresh process starts faster); jieba then opens
+    its data files by path: the same bytes as through pkg_resources, and pkg_resources still imports after."""
+    import subprocess
+    import sys
+
+    code = ("import sys, indexer.text.segmentation as s, jieba._compat as c\n"
+            "assert 'pkg_resources' not in sys.modules\n"
+            "ours = c.get_module_res('dict.txt').read()\n"
+            "import pkg_resources\n"
+            "theirs = pkg_resources.resource_stream('jieba', 'dict.txt').read()\n"
+            "assert ours == theirs and len(ours) > 1_000_000, (len(ours), len(theirs))\n"
+            "print(s.segmenter().lcut('城乡居民基本养老保险'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "养老保险" in result.stdout

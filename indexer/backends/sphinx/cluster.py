@@ -31,9 +31,12 @@ START_TIMEOUT = 30.0
 NATIONAL_SHARD = 0
 
 # The passages' attributes, in their column order after the text fields (name, tsvpipe type).
-PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city", "string"), ("province", "string"),
-                      ("doc_type", "string"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
-                      ("stored", "json"))
+# A ranked fetch reads copy_key (verbatim copies fold on it), doc_id and passage_order, and the stored text only
+# of the passages it keeps. The facets other than year hold codes (indexer.backends.sphinx.keys.value_code): Sphinx 2.2 groups and filters
+# integers several times faster than strings.
+PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city", "bigint"), ("province", "bigint"),
+                      ("doc_type", "bigint"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
+                      ("copy_key", "bigint"), ("doc_id", "string"), ("stored", "json"))
 DOCUMENT_ATTRIBUTES = (("province", "string"), ("city", "string"), ("year", "uint"), ("record", "json"))
 # Provinces named when a shard is described to a reader.
 SHOWN_PROVINCES = 4
@@ -75,6 +78,8 @@ class Cluster:
     passages: int = 0
     characters: int = 0
     built_at: str = ""
+    # Each coded facet's values in the collection (a reader turns the codes it is given back into them).
+    facet_values: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, directory: Path, shards: int, port: int) -> Cluster:
@@ -96,13 +101,15 @@ class Cluster:
             raise UserError(f"{path} 不是本程序的集群配置。")
         return cls(Path(data["directory"]), data["port"], [Shard(**s) for s in data["shards"]],
                    data.get("corpora", []), data.get("host", "127.0.0.1"), data.get("documents", 0),
-                   data.get("passages", 0), data.get("characters", 0), data.get("built_at", ""))
+                   data.get("passages", 0), data.get("characters", 0), data.get("built_at", ""),
+                   data.get("facet_values", {}))
 
     def describe(self) -> dict:
         """What ``cluster.json`` and the front's ``cluster`` index hold."""
         return {"marker": MARKER, "directory": str(self.directory), "port": self.port, "host": self.host,
                 "shards": [asdict(s) for s in self.shards], "corpora": self.corpora, "documents": self.documents,
-                "passages": self.passages, "characters": self.characters, "built_at": self.built_at}
+                "passages": self.passages, "characters": self.characters, "built_at": self.built_at,
+                "facet_values": self.facet_values}
 
     def write(self) -> None:
         write_atomically(self.directory / CLUSTER_FILE, json.dumps(self.describe(), ensure_ascii=False, indent=1))

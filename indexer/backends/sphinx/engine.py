@@ -16,10 +16,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from indexer.backends.sphinx.client import Answer, Front, Statement, quote
+from indexer.backends.sphinx.client import Answer, Front, Statement
 from indexer.backends.sphinx.cluster import PLACEHOLDER_ID
-from indexer.backends.sphinx.load import document_key, passage_key
-from indexer.backends.sphinx.match import all_of, any_of, expression, without
+from indexer.backends.sphinx.keys import CODED_FACETS, document_key, passage_key, value_code
+from indexer.backends.sphinx.match import all_of, any_of, expression, without, written
 from indexer.backends.sphinx.similar import similar_passages
 from indexer.engine.arguments import RELAXED_NOTICE, check_text, checked_search, facet_selections
 from indexer.engine.facets import EMPTY_VALUES, FACETS, city_year_rows, decade_buckets
@@ -41,8 +41,6 @@ UNRANKED = "ranker=none"
 FACET_LIMIT = 5000  # distinct values a facet lists (cities, years, types)
 GROUP_LIMIT = 200_000  # documents one grouped query returns
 MAX_KNOWN_FREQUENCIES = 100_000
-# Up to this many documents in the collection, the counts' batch returns every matching document's count.
-DOCUMENTS_COUNTED_IN_BATCH = 50_000
 FIGURE_BATCH = 200
 FIGURE_LIMIT = 500
 MAX_FIGURE_LIMIT = 5000
@@ -64,12 +62,23 @@ class SearchPlan:
 
 
 @dataclass
+class ReadPassages:
+    """What a search read of the passages it ranked: stored fields by passage id (of a verbatim copy, only its
+    document and order), each text's folded form by copy key."""
+
+    fields: dict[int, dict] = field(default_factory=dict)
+    folded: dict[int, str] = field(default_factory=dict)
+
+    def __getitem__(self, passage_id: int) -> dict:
+        return self.fields[passage_id]
+
+
+@dataclass
 class DocumentCounts:
-    """How each hit's document count is had: from the counts' batch (``known``) or counted for the page."""
+    """What a hit's count of its document's matching passages is counted with (for the page's documents)."""
 
     union: str
     where: "Where"
-    known: dict[int, int] | None = None
 
 
 @dataclass
@@ -91,6 +100,7 @@ class SphinxEngine:
         self.warnings: list[str] = []
         self._description: dict = {}
         self._records: dict[int, dict] = {}
+        self._values: dict[str, dict[int, str]] = {}  # a coded facet's values by their codes
         # Passages per word piece (its MATCH expression): a statistic of the loaded collection, like a term
         # dictionary's, so it is counted once per load, not once per search.
         self._frequencies: dict[str, int] = {}
@@ -108,6 +118,8 @@ class SphinxEngine:
             raise IndexMissing("集群中还没有数据：请运行 policy-search index --backend sphinx://… 载入文件。")
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._description, self._records, self._frequencies = description, {}, {}
+            self._values = {name: {value_code(value): value for value in values}
+                            for name, values in description.get("facet_values", {}).items()}
 
     def _query(self, sql: str, args=()) -> Answer:
         return self._front.query(sql, args)
@@ -142,29 +154,30 @@ class SphinxEngine:
         exclusion = expression(compiled.exclusion, scored=False) if compiled.exclusion is not None else None
         found = any_of([expression(compiled.strict, scored=False),
                         expression(compiled.broad, scored=False) if broad else None])
-        tiers = [SphinxTier("verbatim", strict)] if strict else []
+        tiers = [("verbatim", strict, 0.0)] if strict else []
         if broad:
-            tiers.append(SphinxTier("broad", without(broad, found if strict else None)))
+            tiers.append(("broad", without(broad, found if strict else None), 0.0))
         partial, words = None, None
         if compiled.segmented:
             words, word_tiers, partial = self._word_tiers(compiled, found, exclusion)
             tiers += word_tiers
         if heading:
-            tiers.append(SphinxTier("heading", without(heading, any_of([found, words]))))
+            tiers.append(("heading", without(heading, any_of([found, words])), 0.0))
         union = any_of([found, words, expression(compiled.heading, scored=False) if heading else None])
-        return SearchPlan([t for t in tiers if t.expression], union, partial)
+        written_tiers = [SphinxTier(name, written(match, ranked=True), level) for name, match, level in tiers]
+        return SearchPlan([t for t in written_tiers if t.expression], written(union), written(partial))
 
-    def _word_tiers(self, compiled: CompiledQuery, found: str | None, exclusion: str | None):
-        """The words tier as one tier per coverage level, best first; its union; the part of it that holds only
-        some of the words."""
+    def _word_tiers(self, compiled: CompiledQuery, found, exclusion):
+        """The words tier as one tier per coverage level, best first (name, expression, level); its union; the
+        part of it that holds only some of the words."""
         pieces = piece_queries(compiled)
         masks = [expression(piece, scored=False) for piece in pieces]
         scored = [expression(piece) for piece in pieces]
         total = int(self._description.get("passages", 0))
-        frequencies = self._frequencies_of(masks)
+        frequencies = self._frequencies_of([written(mask) for mask in masks])
         levels = word_levels(compiled, frequencies, total)
 
-        def at_least(level: float, parts: list[str | None]) -> str | None:
+        def at_least(level: float, parts: list):
             return any_of([all_of([parts[i] for i in combination]) for combination in levels.at_least[level]])
 
         tiers, above = [], None
@@ -172,7 +185,7 @@ class SphinxEngine:
             reached = at_least(level, scored)
             tier = without(without(without(reached, above), found), exclusion)
             if tier:
-                tiers.append(SphinxTier("words", tier, level))
+                tiers.append(("words", tier, level))
             above = any_of([above, at_least(level, masks)])
         union = without(above, exclusion)
         partial = without(without(union, at_least(ALL_WORDS, masks) if ALL_WORDS in levels.at_least else None), found)
@@ -222,8 +235,8 @@ class SphinxEngine:
             plan = self._plan(compiled)
             where = _where(selections, date_range, [checked_text_id(d) for d in doc_ids])
             first = _prefetched_pools(limit, offset) if limit and plan.tiers and group == "passage" and sort == "relevance" else 0
-            facets, total, documents_total, relaxed, prefetched, known = self._counts(plan, selections, where, first)
-            counts = DocumentCounts(plan.union, where, known)
+            facets, total, documents_total, relaxed, prefetched = self._counts(plan, selections, where, first)
+            counts = DocumentCounts(plan.union, where)
             if relaxed:
                 notices.append(RELAXED_NOTICE)
             hits = []
@@ -244,43 +257,46 @@ class SphinxEngine:
 
     def _counts(self, plan: SearchPlan, selections: dict[str, set], where: Where, first: int):
         """In one batch (one evaluation of the union, shared by the statements that repeat it): disjunctive
-        facet counts (each facet honours the other facets' selections, not its own), the total, the matching
-        passages per document (or, in a collection of very many documents, only how many documents: a
-        document lives in one shard, so either is exact through the front), whether some passages hold only
-        some of the words, and the first tier's ``first`` best passages."""
+        facet counts (each facet honours the other facets' selections, not its own), the total, how many
+        documents (a document lives in one shard, so the shards' distinct counts add up), whether some
+        passages hold only some of the words, and the first tier's ``first`` best passages."""
         facets = {facet.name: [] for facet in FACETS}
         total = documents = 0
-        relaxed, prefetched, per_document = False, None, None
+        relaxed, prefetched = False, None
         if plan.union is not None:
             shared = [facet for facet in FACETS if facet.name not in where.parts]
             own = [facet for facet in FACETS if facet.name in where.parts]
             statements = [self._facet_statement(plan.union, where.sql(), shared)]
             statements += [self._facet_statement(plan.union, where.sql(leave_out=f.name), [f]) for f in own]
-            grouped = self._groups_bound() <= DOCUMENTS_COUNTED_IN_BATCH
-            statements.append(self._per_document_statement(plan.union, where.sql()) if grouped
-                              else self._count_statement(plan.union, where.sql(), distinct=True))
+            statements.append(self._count_statement(plan.union, where.sql(), distinct=True))
             if plan.partial:  # as the Whoosh backend says it: of the whole words tier, before any filter
-                statements.append(self._count_statement(plan.partial))
+                statements.append(Statement(f"SELECT id FROM passages WHERE MATCH(%s) LIMIT 1 OPTION {UNRANKED}, "
+                                            "max_matches=1, cutoff=1", (plan.partial,)))  # is there one
             if first:
                 statements.append(self._fetch_statement(plan.tiers[0].expression, where.sql(), 0, first))
             answers = self._batch(statements)
             total = int(answers[0].rows[0][0]) if answers[0].rows else 0
             for facet, rows in zip(shared, answers[0].facets):
-                facets[facet.name] = _buckets(facet, rows, selections)
+                facets[facet.name] = self._buckets(facet, rows, selections)
             for facet, answer in zip(own, answers[1:]):
-                facets[facet.name] = _buckets(facet, answer.facets[0], selections)
+                facets[facet.name] = self._buckets(facet, answer.facets[0], selections)
             rest = answers[1 + len(own):]
-            if grouped:
-                per_document = {int(row[0]): int(row[-1]) for row in rest[0].rows}
-                documents = len(per_document)
-            else:
-                documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
+            documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
             if plan.partial:
-                relaxed = bool(rest[1].rows) and int(rest[1].rows[0][0]) > 0
+                relaxed = bool(rest[1].rows)
             if first:
                 prefetched = _fetched(rest[-1].rows)
         facets["decade"] = decade_buckets(facets["year"])
-        return facets, total, documents, relaxed, prefetched, per_document
+        return facets, total, documents, relaxed, prefetched
+
+    def _buckets(self, facet, rows: list[tuple], selections: dict[str, set]) -> list[dict]:
+        counts = [(self._value(facet.name, value), int(count)) for value, count in rows]
+        return facet.buckets([(value, count) for value, count in counts if value not in EMPTY_VALUES],
+                             selections.get(facet.name) or set())
+
+    def _value(self, name: str, value):
+        """A facet's value as the passages' attribute gave it, decoded (a coded facet's unknown code: none)."""
+        return self._values.get(name, {}).get(value, "") if name in CODED_FACETS else value
 
     def _facet_statement(self, union: str, conditions: str, facets) -> Statement:
         """The passages counted, and the counts of ``facets``."""
@@ -310,30 +326,46 @@ class SphinxEngine:
 
     def _fetch(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
                group: bool = False) -> list[tuple]:
-        """The passages ``match`` finds, ranked ``start`` to ``stop - 1``: (id, weight, stored, date_first)."""
+        """The passages ``match`` finds, ranked ``start`` to ``stop - 1``: (id, weight, copy key, date_first,
+        doc_id, order) — their text is read for the ones a search keeps (:meth:`_read`)."""
         return _fetched(self._batch([self._fetch_statement(match, conditions, start, stop, order, group)])[0].rows)
 
-    def _fetch_statement(self, match: str, conditions: str, start: int, stop: int,
-                         order: str = "WEIGHT() DESC, id ASC", group: bool = False) -> Statement:
+    def _fetch_statement(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
+                         group: bool = False, columns: str = "copy_key, date_first, doc_id, passage_order") -> Statement:
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
-        sql = (f"SELECT id, WEIGHT(), stored, date_first FROM passages WHERE MATCH(%s){conditions}{grouping} "
+        sql = (f"SELECT id, WEIGHT(), {columns} FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
                f"OPTION ranker={RANKER}, idf='plain,tfidf_unnormalized', global_idf=1, max_matches={max(stop, 1)}")
         return Statement(sql, (match,))
 
-    def _candidates(self, rows: list[tuple], level: float, stored: dict[int, dict]) -> list[Candidate]:
-        found = []
-        for passage_id, weight, fields, _ in rows:
-            stored[passage_id] = fields
-            found.append(Candidate(passage_id, weight, match_form(fields["passage"]), level=level))
-        return found
+    def _candidates(self, rows: list[tuple], level: float, read: ReadPassages) -> list[Candidate]:
+        self._read(rows, read)
+        return [Candidate(row[0], row[1], read.folded[row[2]], level=level) for row in rows if row[2] in read.folded]
+
+    def _read(self, rows: list[tuple], read: ReadPassages) -> None:
+        """The stored fields of the first passage of each text not read yet, in one round trip (a verbatim
+        copy folds into a passage of the same text: its document and order are all a hit says of it)."""
+        first: dict[int, int] = {}
+        for passage_id, _, key, _, doc_id, order in rows:
+            if key not in read.folded:
+                first.setdefault(key, passage_id)
+            read.fields.setdefault(passage_id, {"doc_id": doc_id, "order": order})
+        if not first:
+            return
+        ids = list(first.values())
+        sql = f"SELECT id, stored FROM passages WHERE id IN ({_ints(ids)}) LIMIT {len(ids)} OPTION max_matches={len(ids)}"
+        for passage_id, stored in self._batch([Statement(sql)])[0].rows:
+            read.fields[passage_id] = json.loads(stored)
+        for key, passage_id in first.items():
+            if "passage" in read.fields[passage_id]:  # (not when its shard stopped answering meanwhile)
+                read.folded[key] = match_form(read.fields[passage_id]["passage"])
 
     def _ranked_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
                      counts: DocumentCounts, prefetched: list[tuple] | None = None) -> list[Hit]:
         """Tier by tier, by weight re-ranked by proximity, near copies folded into the first
         (``prefetched``: the first tier's best passages, fetched with the counts)."""
         wanted = offset + limit
-        folder, stored = DuplicateFolder(), {}
+        folder, read = DuplicateFolder(), ReadPassages()
         for number, tier in enumerate(plan.tiers):
             needles = compiled.word_needles if tier.level else compiled.needles
 
@@ -343,19 +375,19 @@ class SphinxEngine:
                     rows = prefetched[start:stop]  # all there is, when the prefetch found fewer than it asked for
                 else:
                     rows = self._fetch(tier.expression, where.sql(), start, stop)
-                return self._candidates(rows, tier.level, stored)
+                return self._candidates(rows, tier.level, read)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
+        return self._hits(folder.kept[offset:wanted], read, compiled, offset, counts=counts)
 
     def _dated_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
                     counts: DocumentCounts) -> list[Hit]:
         """Newest first, then tier, then weight; near copies folded into the newest. Each tier's first ``size``
         by date holds the first ``size`` of all tiers merged."""
         wanted = offset + limit
-        folder, stored = DuplicateFolder(), {}
+        folder, read = DuplicateFolder(), ReadPassages()
         size, done = wanted + DUPLICATE_POOL, 0
         while True:
             merged, exhausted = [], True
@@ -364,14 +396,15 @@ class SphinxEngine:
                 exhausted &= len(rows) < size
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
             merged.sort(key=lambda item: item[:4])
+            self._read([item[4] for item in merged[done:size]], read)
             for item in merged[done:size]:
-                pool = folder.fresh(self._candidates([item[4]], item[5], stored))
+                pool = folder.fresh(self._candidates([item[4]], item[5], read))
                 folder.add(pool, until=wanted, then=DUPLICATE_POOL)
             done = min(size, len(merged))
             if len(folder.kept) >= wanted or exhausted:
                 break
             size *= POOL_GROWTH
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
+        return self._hits(folder.kept[offset:wanted], read, compiled, offset, counts=counts)
 
     def _grouped_hits(self, plan: SearchPlan, compiled: CompiledQuery, where: Where, limit: int, offset: int,
                       sort: str, counts: DocumentCounts) -> list[Hit]:
@@ -384,7 +417,7 @@ class SphinxEngine:
             grouped_tiers.append((tier, excluded))
             seen |= {row[0] for row in self._per_document(tier.expression, where.sql() + excluded)}
         wanted = offset + limit
-        folder, stored = DuplicateFolder(), {}
+        folder, read = DuplicateFolder(), ReadPassages()
         if sort == "date":
             merged = []
             for number, (tier, excluded) in enumerate(grouped_tiers):
@@ -392,29 +425,30 @@ class SphinxEngine:
                                    order="date_first DESC, WEIGHT() DESC, id ASC", group=True)
                 merged += [(-row[3], number, -row[1], row[0], row, tier.level) for row in rows]
             merged.sort(key=lambda item: item[:4])
+            self._read([item[4] for item in merged], read)
             for item in merged:
-                folder.add(folder.fresh(self._candidates([item[4]], item[5], stored)), until=wanted, then=DUPLICATE_POOL)
-            return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
+                folder.add(folder.fresh(self._candidates([item[4]], item[5], read)), until=wanted, then=DUPLICATE_POOL)
+            return self._hits(folder.kept[offset:wanted], read, compiled, offset, counts=counts)
         for tier, excluded in grouped_tiers:
             needles = compiled.word_needles if tier.level else compiled.needles
 
             def ranked(start: int, stop: int, tier=tier, excluded=excluded) -> list[Candidate]:
                 rows = self._fetch(tier.expression, where.sql() + excluded, start, stop, group=True)
-                return self._candidates(rows, tier.level, stored)
+                return self._candidates(rows, tier.level, read)
 
             fold_best(folder, ranked, wanted, needles)
             if len(folder.kept) >= wanted:
                 break
-        return self._hits(folder.kept[offset:wanted], stored, compiled, offset, counts=counts)
+        return self._hits(folder.kept[offset:wanted], read, compiled, offset, counts=counts)
 
-    def _hits(self, kept: list[Candidate], stored: dict[int, dict], compiled: CompiledQuery | None, offset: int,
+    def _hits(self, kept: list[Candidate], stored: ReadPassages, compiled: CompiledQuery | None, offset: int,
               needles: list[str] | None = None, counts: DocumentCounts | None = None) -> list[Hit]:
         """The kept passages as hits, their documents' records read; with ``counts``, each hit's count of its
-        document's matching passages (counted in the same batch when not known)."""
+        document's matching passages (counted in the same batch)."""
         doc_ids = {stored[c.docnum]["doc_id"] for c in kept}
         keys = {document_key(doc_id) for doc_id in doc_ids}
         reading, counting = self._records_statement(keys), None
-        if counts and counts.known is None and keys:
+        if counts and keys:
             counting = Statement(
                 f"SELECT doc_key, COUNT(*) FROM passages WHERE MATCH(%s){counts.where.sql()} AND doc_key IN ({_ints(keys)}) "
                 f"GROUP BY doc_key LIMIT 0, {len(keys)} OPTION {UNRANKED}, max_matches={len(keys) + 1}", (counts.union,))
@@ -422,7 +456,7 @@ class SphinxEngine:
         answers = iter(self._batch(statements) if statements else [])
         if reading:
             self._remember_records(next(answers).rows)
-        per_document = {row[0]: int(row[1]) for row in next(answers).rows} if counting else (counts and counts.known) or {}
+        per_document = {row[0]: int(row[1]) for row in next(answers).rows} if counting else {}
         records = {self._records[k]["doc_id"]: self._records[k] for k in keys if k in self._records}
         hits = []
         for rank, candidate in enumerate(kept, start=offset + 1):
@@ -533,7 +567,7 @@ class SphinxEngine:
             plan = self._plan(compiled)
             if plan.union is not None:
                 for _, place, year, count in self._per_document(plan.union, where.sql(), f", {region}, year"):
-                    counts[(place or "", year)] += count
+                    counts[(self._value(region, place), year)] += count
         return [{"region": place, "year": year, "count": count}
                 for (place, year), count in sorted(counts.items(), key=lambda item: (str(item[0][0]), str(item[0][1])))]
 
@@ -571,10 +605,12 @@ class SphinxEngine:
             for tier in plan.tiers:
                 start = 0
                 while len(rows) < limit:
-                    batch = self._fetch(tier.expression, where.sql(), start, start + FIGURE_BATCH)
+                    statement = self._fetch_statement(tier.expression, where.sql(), start, start + FIGURE_BATCH,
+                                                      columns="stored")
+                    batch = [json.loads(row[2]) for row in self._batch([statement])[0].rows]
                     start += FIGURE_BATCH
-                    records = self._document_records({fields["doc_id"] for _, _, fields, _ in batch})
-                    for _, _, fields, _ in batch:
+                    records = self._document_records({fields["doc_id"] for fields in batch})
+                    for fields in batch:
                         read += 1
                         folded = match_form(fields["passage"])
                         if folded in seen:
@@ -605,7 +641,7 @@ class SphinxEngine:
             rows = self._query(f"SELECT stored FROM passages WHERE id = {passage_key(doc_id, int(order))} LIMIT 1").rows
             if not rows:
                 raise PassageMissing(f"找不到段落：{doc_id} 第 {order} 段（文档编号和段落序号见 policy-search search --json）。")
-            response = similar_passages(self, json.loads(rows[0][0]), limit)
+            response = similar_passages(self, json.loads(rows[0][0]), limit, ReadPassages())
         response.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return response
 
@@ -624,8 +660,8 @@ def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_i
     for facet in FACETS:
         chosen = selections.get(facet.name)
         if chosen:
-            values = _ints(chosen) if facet.name == "year" else ", ".join(quote(v) for v in sorted(chosen))
-            where.parts[facet.name] = f"{facet.name} IN ({values})"
+            codes = chosen if facet.name == "year" else (value_code(value) for value in chosen)
+            where.parts[facet.name] = f"{facet.name} IN ({_ints(codes)})"
     if date_range:  # narrows the year dimension: the year facet's own counts ignore it
         first, last = date_range
         span = f"date_last >= {int(first)} AND date_first <= {int(last)} AND date_first <> {UNDATED}"
@@ -636,15 +672,14 @@ def _where(selections: dict[str, set], date_range: tuple[int, int] | None, doc_i
 
 
 def _prefetched_pools(limit: int, offset: int) -> int:
-    """How many of the first tier's best passages come with the counts: its first three pools (reprints often
-    fold most of the first two away, and each further fetch evaluates the query again)."""
-    return (DUPLICATE_POOL + offset + limit) * POOL_GROWTH ** 2
+    """How many of the first tier's best passages come with the counts: its first four pools (reprints often
+    fold most of the first ones away, each further fetch evaluates the query again, and a fetched passage
+    is a few numbers until its text is read)."""
+    return (DUPLICATE_POOL + offset + limit) * POOL_GROWTH ** 3
 
 
 def _fetched(rows: list[tuple]) -> list[tuple]:
-    return [(row[0], float(row[1]), json.loads(row[2]), row[3]) for row in rows]
+    return [(row[0], float(row[1]), *row[2:]) for row in rows]
 
 
-def _buckets(facet, rows: list[tuple], selections: dict[str, set]) -> list[dict]:
-    counts = [(value, int(count)) for value, count in rows if value not in EMPTY_VALUES]
-    return facet.buckets(counts, selections.get(facet.name) or set())
+

@@ -23,11 +23,12 @@ import time
 from collections.abc import Iterable
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
-from hashlib import blake2b
 from pathlib import Path
 
 from indexer.backends.sphinx.cluster import PLACEHOLDER_ID, Cluster, _run, write_atomically
+from indexer.backends.sphinx.keys import CODED_FACETS, attribute, copy_key, document_key, passage_key, value_code
 from indexer.backends.sphinx.match import keywords
+from indexer.engine.hits import facet_value
 from indexer.engine.timespan import UNDATED, span
 from indexer.errors import BuildFailed, UnknownDocuments
 from indexer.ingest.corpus import Skipped, walk
@@ -40,21 +41,9 @@ ROTATE_TIMEOUT = 120.0
 DOC_KEY_COLUMN = 7  # id, six text fields, then doc_key
 
 
-def row_key(text: str) -> int:
-    """A stable 62-bit id for a passage or a document (never the placeholder's)."""
-    return max(PLACEHOLDER_ID + 1, int.from_bytes(blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") >> 2)
-
-
-def document_key(doc_id: str) -> int:
-    return row_key("document\x00" + doc_id)
-
-
-def passage_key(doc_id: str, order: int) -> int:
-    return row_key(f"passage\x00{doc_id}\x00{order}")
-
-
-def _attribute(value) -> str:
-    return " ".join(str(value or "").split())
+def facet_values(records) -> dict[str, list[str]]:
+    """Each coded facet's values among ``records``, as the passages hold them."""
+    return {name: sorted({attribute(facet_value(record, name)) for record in records} - {""}) for name in CODED_FACETS}
 
 
 @lru_cache(maxsize=20_000)
@@ -81,19 +70,19 @@ def passage_row(fields: dict) -> str:
                          "section": json.loads(fields["section_path"])}, ensure_ascii=False)
     values = [passage_key(fields["doc_id"], fields["order"]), keywords(word_terms(text)), keywords(gram_terms(text)),
               title, title_grams, section, section_grams, document_key(fields["doc_id"]), fields["order"],
-              _attribute(fields["city"]), _attribute(fields["province"]), _attribute(fields["doc_type"]),
-              fields["year"] or 0, first, last, stored]
+              value_code(fields["city"]), value_code(fields["province"]), value_code(fields["doc_type"]),
+              fields["year"] or 0, first, last, copy_key(text), attribute(fields["doc_id"]), stored]
     return "\t".join(map(str, values)) + "\n"
 
 
 def document_row(record: dict) -> str:
     province = facet_province(record.get("level", ""), record.get("province", ""))
-    values = [document_key(record["doc_id"]), keywords(word_terms(record.get("title", ""))), _attribute(province),
-              _attribute(record.get("city")), record.get("year") or 0, json.dumps(record, ensure_ascii=False)]
+    values = [document_key(record["doc_id"]), keywords(word_terms(record.get("title", ""))), attribute(province),
+              attribute(record.get("city")), record.get("year") or 0, json.dumps(record, ensure_ascii=False)]
     return "\t".join(map(str, values)) + "\n"
 
 
-PLACEHOLDERS = {"passages": f"{PLACEHOLDER_ID}\t\t\t\t\t\t\t0\t0\t\t\t\t0\t{UNDATED}\t{UNDATED}\t{{}}\n",
+PLACEHOLDERS = {"passages": f"{PLACEHOLDER_ID}\t\t\t\t\t\t\t0\t0\t0\t0\t0\t0\t{UNDATED}\t{UNDATED}\t0\t\t{{}}\n",
                 "documents": f"{PLACEHOLDER_ID}\t\t\t\t0\t{{}}\n"}
 
 
@@ -251,6 +240,7 @@ def _publish(cluster: Cluster, feed, existing: dict[str, dict], dropped: set[str
         keep_keys = {document_key(doc_id) for doc_id in kept}
         cluster.documents, cluster.passages = len(kept), sum(r.get("passages", 0) for r in kept.values())
         cluster.characters = sum(r.get("characters", 0) for r in kept.values())
+        cluster.facet_values = facet_values(kept.values())
         cluster.built_at = time.strftime("%Y-%m-%dT%H:%M:%S")
         new_files = _write_shard_files(cluster, Path(folder), kept, keep_keys, keep_old=dropped is not None)
         try:
