@@ -17,6 +17,7 @@ from pymysql.constants import CLIENT
 from indexer.errors import IndexMissing, UserError
 
 CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 60  # above the front's agent_query_timeout: a shard that hangs fails its answer, not the reader
 _AGENT = re.compile(r"agent\s+([\w.\-]+:\d+)")
 
 
@@ -52,7 +53,7 @@ class Front:
 
     def _connect(self):
         try:
-            return pymysql.connect(host=self.host, port=self.port, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
+            return pymysql.connect(host=self.host, port=self.port, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, autocommit=True,
                                    charset="utf8", client_flag=CLIENT.MULTI_STATEMENTS)
         except pymysql.err.OperationalError as error:
             raise IndexMissing(f"集群前端 {self.host}:{self.port} 没有响应（{error.args[-1]}）："

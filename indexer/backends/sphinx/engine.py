@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from indexer.backends.sphinx.client import Answer, Front, Statement
@@ -28,7 +29,7 @@ from indexer.engine.hits import facet_value, figure_rows, passage_hit
 from indexer.engine.ranking import DUPLICATE_POOL, POOL_GROWTH, Candidate, DuplicateFolder, fold_best
 from indexer.engine.tiers import ALL_WORDS, piece_queries, word_levels
 from indexer.engine.timespan import UNDATED, bounds
-from indexer.errors import IndexMissing, PassageMissing, QueryError
+from indexer.errors import IndexMissing, PassageMissing, QueryError, UserError
 from indexer.query.parse import parse_query
 from indexer.query.plan import CompiledQuery, compile_query
 from indexer.records import MAX_LIMIT, ContextPassage, FiguresResponse, Hit, SearchResponse, SimilarResponse
@@ -92,10 +93,16 @@ class Where:
 
 
 class SphinxEngine:
-    """A cluster's front, opened for searching. Thread-safe (one connection, one search at a time)."""
+    """A cluster's front, opened for searching. Thread-safe (one connection, one search at a time).
+
+    A search's counts are asked of every shard directly, at the same time as its first pool is asked of the
+    front: counts add up across shards (a document lives in one), and the front would forward each FACET and
+    count to the shards as a search of its own, where a shard evaluates them as one."""
 
     def __init__(self, host: str, port: int):
         self._front = Front(host, port)
+        self._shards: dict[str, Front] = {}  # agent ("host:api_port") -> a connection to its SphinxQL port
+        self._workers: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.warnings: list[str] = []
         self._description: dict = {}
@@ -117,6 +124,9 @@ class SphinxEngine:
         if not description.get("shards"):
             raise IndexMissing("集群中还没有数据：请运行 policy-search index --backend sphinx://… 载入文件。")
         if description != self._description:  # a load changed the collection: what was learnt of it goes
+            self._close_shards()
+            host = description.get("host", "127.0.0.1")
+            self._shards = {f"{host}:{shard['api_port']}": Front(host, shard["sql_port"]) for shard in description["shards"]}
             self._description, self._records, self._frequencies = description, {}, {}
             self._values = {name: {value_code(value): value for value in values}
                             for name, values in description.get("facet_values", {}).items()}
@@ -138,6 +148,13 @@ class SphinxEngine:
 
     def close(self) -> None:
         self._front.close()
+        self._close_shards()
+        if self._workers is not None:
+            self._workers.shutdown(wait=False)
+
+    def _close_shards(self) -> None:
+        for connection in self._shards.values():
+            connection.close()
 
     @property
     def corpora(self):
@@ -214,6 +231,21 @@ class SphinxEngine:
         self._missing |= answers[0].missing
         return answers
 
+    def _scattered(self, on_shards: list[Statement], on_front: list[Statement]) -> tuple[list[list[Answer]], list[Answer]]:
+        """``on_shards`` sent to every shard and ``on_front`` to the front, all at once: the answering shards'
+        answers, and the front's (a shard that does not answer is missing, as when the front names it)."""
+        if self._workers is None:
+            self._workers = ThreadPoolExecutor(max_workers=len(self._shards) + 1, thread_name_prefix="shard")
+        asked = {agent: self._workers.submit(connection.batch, on_shards) for agent, connection in self._shards.items()}
+        front = self._batch(on_front) if on_front else []
+        answered = []
+        for agent, future in asked.items():
+            try:
+                answered.append(future.result())
+            except (IndexMissing, UserError):  # refused, timed out, or lost mid-answer
+                self._missing.add(agent)
+        return answered, front
+
     def _count(self, match: str, where: str = "") -> int:
         rows = self._batch([self._count_statement(match, where)])[0].rows
         return int(rows[0][0]) if rows else 0
@@ -256,10 +288,9 @@ class SphinxEngine:
                               documents_total=documents_total, sort=sort, group=group, partial=partial)
 
     def _counts(self, plan: SearchPlan, selections: dict[str, set], where: Where, first: int):
-        """In one batch (one evaluation of the union, shared by the statements that repeat it): disjunctive
-        facet counts (each facet honours the other facets' selections, not its own), the total, how many
-        documents (a document lives in one shard, so the shards' distinct counts add up), whether some
-        passages hold only some of the words, and the first tier's ``first`` best passages."""
+        """Disjunctive facet counts (each facet honours the other facets' selections, not its own), the total,
+        how many documents, whether some passages hold only some of the words — from each shard, added up
+        (:meth:`_scattered`) — and the first tier's ``first`` best passages from the front."""
         facets = {facet.name: [] for facet in FACETS}
         total = documents = 0
         relaxed, prefetched = False, None
@@ -272,20 +303,22 @@ class SphinxEngine:
             if plan.partial:  # as the Whoosh backend says it: of the whole words tier, before any filter
                 statements.append(Statement(f"SELECT id FROM passages WHERE MATCH(%s) LIMIT 1 OPTION {UNRANKED}, "
                                             "max_matches=1, cutoff=1", (plan.partial,)))  # is there one
+            ranked = [self._fetch_statement(plan.tiers[0].expression, where.sql(), 0, first)] if first else []
+            per_shard, fetched = self._scattered(statements, ranked)
+            tallies = {facet.name: Counter() for facet in FACETS}
+            for answers in per_shard:
+                total += int(answers[0].rows[0][0]) if answers[0].rows else 0
+                for facet, rows in zip(shared, answers[0].facets):
+                    tallies[facet.name].update(dict(rows))
+                for facet, answer in zip(own, answers[1:]):
+                    tallies[facet.name].update(dict(answer.facets[0]))
+                rest = answers[1 + len(own):]
+                documents += int(rest[0].rows[0][0]) if rest[0].rows else 0
+                relaxed |= bool(plan.partial) and bool(rest[1].rows)
+            for facet in FACETS:
+                facets[facet.name] = self._buckets(facet, list(tallies[facet.name].items()), selections)
             if first:
-                statements.append(self._fetch_statement(plan.tiers[0].expression, where.sql(), 0, first))
-            answers = self._batch(statements)
-            total = int(answers[0].rows[0][0]) if answers[0].rows else 0
-            for facet, rows in zip(shared, answers[0].facets):
-                facets[facet.name] = self._buckets(facet, rows, selections)
-            for facet, answer in zip(own, answers[1:]):
-                facets[facet.name] = self._buckets(facet, answer.facets[0], selections)
-            rest = answers[1 + len(own):]
-            documents = int(rest[0].rows[0][0]) if rest[0].rows else 0
-            if plan.partial:
-                relaxed = bool(rest[1].rows)
-            if first:
-                prefetched = _fetched(rest[-1].rows)
+                prefetched = _fetched(fetched[0].rows)
         facets["decade"] = decade_buckets(facets["year"])
         return facets, total, documents, relaxed, prefetched
 
