@@ -45,7 +45,8 @@ class Answer:
 
 
 class Front:
-    """A connection to the cluster's front, reopened once when it was lost."""
+    """A SphinxQL connection to the cluster's front (or to a shard, for a search's counts), reopened once when
+    it was lost."""
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port

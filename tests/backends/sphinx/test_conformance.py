@@ -1,6 +1,6 @@
-"""The Sphinx backend answers as the Whoosh backend does, on the whole collection: the same totals, facets and
-documents for every development query, nearly the same top 10, and the same behaviour of the query syntax,
-filters and highlights (each behaviour test runs on both backends)."""
+"""The Sphinx backend answers as the Whoosh backend does, on the whole collection: the same totals, facets,
+documents and per-document counts for every development query, nearly the same top 10, and the same
+behaviour of the query syntax, filters and highlights (each behaviour test runs on both backends)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def test_totals_facets_and_documents_equal_whoosh_and_the_top_ten_nearly(collect
             ours, theirs = collection_engine.search(query, **filters), collection_cluster_engine.search(query, **filters)
             assert counted(theirs) == counted(ours), (query, filters)
             assert not theirs.partial
+            # a hit's count of its document's matching passages, for the hits both found
+            matches = {h.doc_id: h.document_matches for h in ours.hits}
+            assert all(h.document_matches == matches[h.doc_id] for h in theirs.hits if h.doc_id in matches), (query, filters)
             if not filters:
                 top = {(h.doc_id, h.order) for h in ours.hits}
                 overlaps.append(len(top & {(h.doc_id, h.order) for h in theirs.hits}) / max(1, len(top)))
