@@ -38,6 +38,8 @@ PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city",
                       ("doc_type", "bigint"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
                       ("copy_key", "bigint"), ("doc_id", "string"), ("stored", "json"))
 DOCUMENT_ATTRIBUTES = (("province", "string"), ("city", "string"), ("year", "uint"), ("record", "json"))
+# The layout of the shards' rows: a cluster loaded with another is reloaded before it is searched.
+DATA_FORMAT = 2
 # Provinces named when a shard is described to a reader.
 SHOWN_PROVINCES = 4
 # A row every table holds so that an empty shard is still an index (Sphinx cannot build one of no rows).
@@ -109,7 +111,7 @@ class Cluster:
         return {"marker": MARKER, "directory": str(self.directory), "port": self.port, "host": self.host,
                 "shards": [asdict(s) for s in self.shards], "corpora": self.corpora, "documents": self.documents,
                 "passages": self.passages, "characters": self.characters, "built_at": self.built_at,
-                "facet_values": self.facet_values}
+                "facet_values": self.facet_values, "format": DATA_FORMAT}
 
     def write(self) -> None:
         write_atomically(self.directory / CLUSTER_FILE, json.dumps(self.describe(), ensure_ascii=False, indent=1))

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from indexer.backends.sphinx.client import Answer, Front, Statement
-from indexer.backends.sphinx.cluster import PLACEHOLDER_ID
+from indexer.backends.sphinx.cluster import DATA_FORMAT, PLACEHOLDER_ID
 from indexer.backends.sphinx.keys import CODED_FACETS, document_key, passage_key, value_code
 from indexer.backends.sphinx.match import all_of, any_of, expression, without, written
 from indexer.backends.sphinx.similar import similar_passages
@@ -123,6 +123,8 @@ class SphinxEngine:
         description = json.loads(rows[0][0]) if rows and rows[0][0] else {}
         if not description.get("shards"):
             raise IndexMissing("集群中还没有数据：请运行 policy-search index --backend sphinx://… 载入文件。")
+        if description.get("passages") and description.get("format") != DATA_FORMAT:
+            raise IndexMissing("集群中的数据由旧版本载入，格式不同：请运行 policy-search index --backend sphinx://… 重新载入。")
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._close_shards()
             host = description.get("host", "127.0.0.1")

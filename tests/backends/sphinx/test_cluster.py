@@ -141,6 +141,14 @@ def test_bad_addresses_and_a_missing_front_get_a_message():
     assert result.returncode == 2 and "Traceback" not in result.stderr and "sphinx://主机:端口" in result.stderr
 
 
+def test_a_cluster_loaded_in_another_row_format_asks_for_a_reload(seed_cluster, monkeypatch):
+    from indexer.backends.sphinx import engine
+
+    monkeypatch.setattr(engine, "DATA_FORMAT", engine.DATA_FORMAT + 1)
+    with pytest.raises(api.IndexMissing, match="重新载入"):
+        api.open_engine(backend=seed_cluster.address)
+
+
 def test_a_second_start_reuses_the_cluster_and_a_busy_port_is_refused(seed_cluster, tmp_path):
     cluster = Cluster.read(seed_cluster.directory)
     rows = api.cluster_start(seed_cluster.directory, 2, cluster.port)  # already running: nothing restarted
