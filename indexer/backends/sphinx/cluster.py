@@ -31,9 +31,9 @@ START_TIMEOUT = 30.0
 NATIONAL_SHARD = 0
 
 # The passages' attributes, in their column order after the text fields (name, tsvpipe type).
-# A ranked fetch reads copy_key (verbatim copies fold on it), doc_id and passage_order, and the stored text only
-# of the passages it keeps. The facets other than year hold codes (indexer.backends.sphinx.keys.value_code): Sphinx 2.2 groups and filters
-# integers several times faster than strings.
+# A ranked fetch reads copy_key (verbatim copies fold on it), doc_id and passage_order, and the stored text
+# only of the passages it keeps. The facets other than year hold codes (keys.value_code): Sphinx 2.2 groups
+# and filters integers several times faster than strings.
 PASSAGE_ATTRIBUTES = (("doc_key", "bigint"), ("passage_order", "uint"), ("city", "bigint"), ("province", "bigint"),
                       ("doc_type", "bigint"), ("year", "uint"), ("date_first", "bigint"), ("date_last", "bigint"),
                       ("copy_key", "bigint"), ("doc_id", "string"), ("stored", "json"))

@@ -128,7 +128,8 @@ class SphinxEngine:
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._close_shards()
             host = description.get("host", "127.0.0.1")
-            self._shards = {f"{host}:{shard['api_port']}": Front(host, shard["sql_port"]) for shard in description["shards"]}
+            self._shards = {f"{host}:{shard['api_port']}": Front(host, shard["sql_port"])
+                            for shard in description["shards"]}
             self._description, self._records, self._frequencies = description, {}, {}
             self._values = {name: {value_code(value): value for value in values}
                             for name, values in description.get("facet_values", {}).items()}
@@ -233,7 +234,8 @@ class SphinxEngine:
         self._missing |= answers[0].missing
         return answers
 
-    def _scattered(self, on_shards: list[Statement], on_front: list[Statement]) -> tuple[list[list[Answer]], list[Answer]]:
+    def _scattered(self, on_shards: list[Statement], on_front: list[Statement]
+                   ) -> tuple[list[list[Answer]], list[Answer]]:
         """``on_shards`` sent to every shard and ``on_front`` to the front, all at once: the answering shards'
         answers, and the front's (a shard that does not answer is missing, as when the front names it)."""
         if self._workers is None:
@@ -365,8 +367,9 @@ class SphinxEngine:
         doc_id, order) — their text is read for the ones a search keeps (:meth:`_read`)."""
         return _fetched(self._batch([self._fetch_statement(match, conditions, start, stop, order, group)])[0].rows)
 
-    def _fetch_statement(self, match: str, conditions: str, start: int, stop: int, order: str = "WEIGHT() DESC, id ASC",
-                         group: bool = False, columns: str = "copy_key, date_first, doc_id, passage_order") -> Statement:
+    def _fetch_statement(self, match: str, conditions: str, start: int, stop: int,
+                         order: str = "WEIGHT() DESC, id ASC", group: bool = False,
+                         columns: str = "copy_key, date_first, doc_id, passage_order") -> Statement:
         grouping = " GROUP BY doc_key WITHIN GROUP ORDER BY WEIGHT() DESC, id ASC" if group else ""
         sql = (f"SELECT id, WEIGHT(), {columns} FROM passages WHERE MATCH(%s){conditions}{grouping} "
                f"ORDER BY {order} LIMIT {start}, {max(0, stop - start)} "
@@ -388,7 +391,8 @@ class SphinxEngine:
         if not first:
             return
         ids = list(first.values())
-        sql = f"SELECT id, stored FROM passages WHERE id IN ({_ints(ids)}) LIMIT {len(ids)} OPTION max_matches={len(ids)}"
+        sql = (f"SELECT id, stored FROM passages WHERE id IN ({_ints(ids)}) LIMIT {len(ids)} "
+               f"OPTION max_matches={len(ids)}")
         for passage_id, stored in self._batch([Statement(sql)])[0].rows:
             read.fields[passage_id] = json.loads(stored)
         for key, passage_id in first.items():
