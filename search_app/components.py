@@ -66,9 +66,16 @@ if (!window.policySearchCopy) {
   window.policySearchCopy = true;
   document.addEventListener("click", async (event) => {
     const filters = event.target.closest && event.target.closest(".filters-btn");
-    if (filters) {
-      const open = document.querySelector('[data-testid="stExpandSidebarButton"]');
-      if (open) open.click();
+    if (filters) {  // the sidebar's own open button, once it is drawn (a busy page draws it late)
+      const open = () => {
+        const button = document.querySelector('[data-testid="stExpandSidebarButton"]');
+        if (button) button.click();
+        return Boolean(button);
+      };
+      let tries = 0;
+      if (!open()) {
+        const timer = setInterval(() => { if (open() || ++tries >= 30) clearInterval(timer); }, 100);
+      }
       return;
     }
     const button = event.target.closest && event.target.closest(".copy-btn");

@@ -241,6 +241,7 @@ def test_search_filter_copy_and_reload(page, app_url):
     first_title = page.locator(".hit .hit-title").first.inner_text().split(".", 1)[1].strip()
     copy = page.locator(".hit .copy-btn").first
     expect(copy).to_be_visible()
+    buttons_listened_to(page)
     copy.click()
     page.wait_for_function("sentinel => navigator.clipboard.readText().then(t => t !== sentinel)", arg=SENTINEL,
                            timeout=WAIT)
@@ -435,6 +436,12 @@ def test_readers_see_no_deploy_button_or_developer_menu(page, app_url):
             assert developer not in labels, labels
 
 
+def buttons_listened_to(page) -> None:
+    """The page's one click listener for the copy and 筛选 buttons is attached (a script the page runs after
+    drawing them: under load a click can come before it, and nothing happens)."""
+    page.wait_for_function("() => window.policySearchCopy === true", timeout=WAIT)
+
+
 @contextmanager
 def phone(browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
@@ -452,6 +459,7 @@ def filter_on_a_phone(page, url: str, label: str, param: str, places: set[str]) 
     wait_for_results(page)
     open_filters = page.locator(".summary .filters-btn")
     expect(open_filters).to_be_visible()  # a visible 筛选 button beside the count, not only the corner icon
+    buttons_listened_to(page)
     open_filters.click()
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stSidebar\"]')?.dataset.collapsed === 'false'", timeout=WAIT)
