@@ -54,8 +54,9 @@ class Front:
 
     def _connect(self):
         try:
-            return pymysql.connect(host=self.host, port=self.port, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, autocommit=True,
-                                   charset="utf8", client_flag=CLIENT.MULTI_STATEMENTS)
+            return pymysql.connect(host=self.host, port=self.port, connect_timeout=CONNECT_TIMEOUT,
+                                   read_timeout=READ_TIMEOUT, autocommit=True, charset="utf8",
+                                   client_flag=CLIENT.MULTI_STATEMENTS)
         except pymysql.err.OperationalError as error:
             raise IndexMissing(f"集群前端 {self.host}:{self.port} 没有响应（{error.args[-1]}）："
                                "请先运行 policy-search cluster start，或检查地址。") from None

@@ -93,7 +93,7 @@ class Where:
 
 
 class SphinxEngine:
-    """A cluster's front, opened for searching. Thread-safe (one connection, one search at a time).
+    """A cluster's front, opened for searching. Thread-safe (one search at a time).
 
     A search's counts are asked of every shard directly, at the same time as its first pool is asked of the
     front: counts add up across shards (a document lives in one), and the front would forward each FACET and
@@ -239,7 +239,8 @@ class SphinxEngine:
         """``on_shards`` sent to every shard and ``on_front`` to the front, all at once: the answering shards'
         answers, and the front's (a shard that does not answer is missing, as when the front names it)."""
         if self._workers is None:
-            self._workers = ThreadPoolExecutor(max_workers=len(self._shards) + 1, thread_name_prefix="shard")
+            # one thread per shard: the front is asked from the calling thread
+            self._workers = ThreadPoolExecutor(max_workers=len(self._shards), thread_name_prefix="shard")
         asked = {agent: self._workers.submit(connection.batch, on_shards) for agent, connection in self._shards.items()}
         front = self._batch(on_front) if on_front else []
         answered = []
@@ -719,6 +720,3 @@ def _prefetched_pools(limit: int, offset: int) -> int:
 
 def _fetched(rows: list[tuple]) -> list[tuple]:
     return [(row[0], float(row[1]), *row[2:]) for row in rows]
-
-
-
