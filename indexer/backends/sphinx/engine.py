@@ -241,7 +241,8 @@ class SphinxEngine:
         if self._workers is None:
             # one thread per shard: the front is asked from the calling thread
             self._workers = ThreadPoolExecutor(max_workers=len(self._shards), thread_name_prefix="shard")
-        asked = {agent: self._workers.submit(connection.batch, on_shards) for agent, connection in self._shards.items()}
+        asked = {agent: self._workers.submit(_one_by_one, connection, on_shards)
+                 for agent, connection in self._shards.items()}
         front = self._batch(on_front) if on_front else []
         answered = []
         for agent, future in asked.items():
@@ -684,6 +685,12 @@ class SphinxEngine:
             response = similar_passages(self, json.loads(rows[0][0]), limit, ReadPassages())
         response.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return response
+
+
+def _one_by_one(connection: Front, statements: list[Statement]) -> list[Answer]:
+    """Each statement in a round trip of its own: in a batch with other statements, Sphinx 2.2 evaluates a
+    FACET statement's full-text query once per facet (two words at a million passages: 120 ms, alone 25)."""
+    return [connection.batch([statement])[0] for statement in statements]
 
 
 def checked_text_id(doc_id: str) -> str:
