@@ -317,7 +317,8 @@ def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: 
     shutil.rmtree(index_dir, ignore_errors=True)
     if cluster:
         row["sphinx"] = measure_cluster(docs_path, mix_path, workdir / f"cluster-{size}", characters, floor, rounds,
-                                        cold_runs, log=lambda text: log(f"[{size}] {text}"))
+                                        cold_runs, log=lambda text: log(f"[{size}] {text}"),
+                                        expected_totals=[t["total"] for t in query.data["timings"][:len(mix)]])
 
     if baseline:
         log(f"[{size}] 建立索引（朴素基线）……")
@@ -348,9 +349,10 @@ def measure_size(sources: list, size: int, workdir: Path, baseline: bool, seed: 
 
 
 def measure_cluster(docs_path: Path, mix_path: Path, directory: Path, characters: int, floor: dict, rounds: int,
-                    cold_runs: int, log=print) -> dict:
+                    cold_runs: int, log=print, expected_totals: list[int] | None = None) -> dict:
     """The same documents and query mix on a 2-shard Sphinx cluster on loopback: load, query latency (facets and
-    highlighted top 10), cold start of a fresh client, each daemon's memory, concurrent clients."""
+    highlighted top 10), cold start of a fresh client, each daemon's memory, concurrent clients; and whether
+    each query's total is ``expected_totals`` (the embedded engine's), which small collections cannot show."""
     import psutil
 
     from indexer.api import cluster_stop
@@ -367,6 +369,8 @@ def measure_cluster(docs_path: Path, mix_path: Path, directory: Path, characters
         log("查询延迟（Sphinx 集群）……")
         query = run_child(["query-ours", address, str(mix_path), str(rounds)])
         sphinx["query"] = latency_summary(query.data["timings"])
+        if expected_totals is not None:
+            sphinx["totals"] = totals_agreement(mix_path, expected_totals, query.data["timings"])
         sphinx["search_peak_rss_mb"] = query.peak_rss_mb
         sphinx["daemons_rss_mb"] = {daemon: round(psutil.Process(cluster.pid(daemon)).memory_info().rss / 2**20, 1)
                                     for daemon in cluster.daemons() if cluster.pid(daemon)}
@@ -380,6 +384,14 @@ def measure_cluster(docs_path: Path, mix_path: Path, directory: Path, characters
         if directory.exists():
             cluster_stop(directory)
             shutil.rmtree(directory, ignore_errors=True)
+
+
+def totals_agreement(mix_path: Path, expected: list[int], timings: list[dict]) -> dict:
+    """How many of the mix's queries found as many passages as ``expected`` says; the ones that did not."""
+    mix = json.loads(mix_path.read_text(encoding="utf-8"))
+    differing = [{"query": item["query"], "cities": item["cities"], "years": item["years"], "expected": want,
+                  "found": timing["total"]} for item, want, timing in zip(mix, expected, timings) if timing["total"] != want]
+    return {"queries": len(expected), "equal": len(expected) - len(differing), "differing": differing}
 
 
 def _clients(index: str, mix_path: Path) -> dict:

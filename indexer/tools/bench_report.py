@@ -118,6 +118,9 @@ def _size_lines(row: dict, columns: list[str]) -> list[str]:
     lines.append("| | index size | " + cells(lambda c: f"{c['index_mb']:,.0f} MB") + " |")
     lines.append("| | peak memory build / search (RSS) | " + cells(
         lambda c: f"{c['build']['peak_rss_mb']:,.0f} / {c['search_peak_rss_mb']:,.0f} MB") + " |")
+    if any("totals" in row[c] for c in columns if c in row):
+        lines.append("| | queries whose total equals ours | " + cells(
+            lambda c: f"{c['totals']['equal']} of {c['totals']['queries']}" if "totals" in c else "—") + " |")
     if any("daemons_rss_mb" in row[c] for c in columns if c in row):
         lines.append("| | search daemons (RSS) | " + cells(lambda c: ", ".join(
             f"{name} {mb:,.0f} MB" for name, mb in c.get("daemons_rss_mb", {}).items()) or "—") + " |")

@@ -191,3 +191,17 @@ def test_update_reloads_the_tracked_corpora_whole(seed_cluster):
     after = engine.search(QUERY)
     assert (after.total, [h.passage for h in after.hits]) == (before.total, [h.passage for h in before.hits])
     engine.close()
+
+
+def test_the_bench_measures_the_cluster_beside_whoosh_and_finds_the_same_totals(tmp_path):
+    from indexer.tools import bench
+
+    require_sphinx()
+    report = bench.run([300], tmp_path, corpus_dirs=[CORPUS_DIR], rounds=1, cold_runs=1, log=lambda message: None,
+                       cluster=True)
+    sphinx = report["sizes"][0]["sphinx"]
+    assert sphinx["query"]["count"] == sphinx["totals"]["queries"] == report["sizes"][0]["queries_per_round"]
+    assert sphinx["totals"]["equal"] == sphinx["totals"]["queries"], sphinx["totals"]["differing"]
+    assert set(sphinx["daemons_rss_mb"]) == {"shard_0", "shard_1", "front"}
+    assert "queries whose total equals ours" in report["markdown"]
+    assert not list(tmp_path.glob("cluster-*"))  # the bench's cluster stopped and removed
