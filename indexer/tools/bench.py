@@ -390,7 +390,8 @@ def totals_agreement(mix_path: Path, expected: list[int], timings: list[dict]) -
     """How many of the mix's queries found as many passages as ``expected`` says; the ones that did not."""
     mix = json.loads(mix_path.read_text(encoding="utf-8"))
     differing = [{"query": item["query"], "cities": item["cities"], "years": item["years"], "expected": want,
-                  "found": timing["total"]} for item, want, timing in zip(mix, expected, timings) if timing["total"] != want]
+                  "found": timing["total"]}
+                 for item, want, timing in zip(mix, expected, timings) if timing["total"] != want]
     return {"queries": len(expected), "equal": len(expected) - len(differing), "differing": differing}
 
 
