@@ -64,11 +64,11 @@ def test_a_ranked_tier_is_its_simplified_matches_maybe_every_keyword_that_scores
     never_meets = all_of([SECTION_B, without(SECTION_A, GRAMS_A)])  # holds only where 养老 is not in the text
     tier = without(scored, any_of([never_meets, all_of([GRAMS_A, GRAMS_B]), all_of([GRAMS_A, GRAMS_B, SECTION_B])]))
     assert written(tier, ranked=True) == \
-        "(((@grams 养老) -((@grams 养老) (@grams 服务))) MAYBE ((@grams 养老) | (@content 养老)))"
+        "(((@grams 养老) -((@grams 养老) (@grams 服务))) MAYBE (@(grams,content) 养老))"
     assert written(without(scored, GRAMS_A), ranked=True) is None  # everything it finds is left out
     redundant = all_of([any_of([scored, SECTION_A, TITLE_A]), any_of([GRAMS_A, SECTION_A])])
     assert written(redundant, ranked=True) == \
-        "((@(grams,section) 养老) MAYBE ((@grams 养老) | (@content 养老) | (@section 养老) | (@title 养老)))"
+        "((@(grams,section) 养老) MAYBE (@(grams,content,section,title) 养老))"
 
 
 def _holds(match: Match, true: set) -> bool:
@@ -92,9 +92,17 @@ def _random_match(rng: random.Random, leaves: list[Match], depth: int) -> Match:
     return any_of(parts) if kind == "or" else all_of(parts)
 
 
+def test_a_phrase_implies_its_words_in_its_field():
+    phrase = leaf("grams", '"养老 老服 服务"')
+    assert written(any_of([phrase, all_of([GRAMS_A, GRAMS_B])])) == "((@grams 养老) (@grams 服务))"
+    assert written(all_of([phrase, GRAMS_A])) == '(@grams "养老 老服 服务")'
+    assert written(any_of([phrase, SECTION_A])) == '((@grams "养老 老服 服务") | (@section 养老))'  # another field
+
+
 def test_simplified_counts_match_exactly_what_they_simplify_on_every_combination_of_terms():
-    leaves = [leaf(field, text) for field in ("grams", "section", "title") for text in ("养老", "服务")]
-    keys = [(field, text) for field in ("grams", "section", "title") for text in ("养老", "服务")]
+    words = [(field, text) for field in ("grams", "section", "title") for text in ("养老", "服务")]
+    keys = words + [("grams", '"养老 老服 服务"'), ("title", "养老 服务")]
+    leaves = [leaf(field, text) for field, text in keys]
     rng = random.Random(17)
     shorter = 0
     for _ in range(300):
@@ -103,6 +111,8 @@ def test_simplified_counts_match_exactly_what_they_simplify_on_every_combination
         simplified = _reparsed(original, simplified_text)
         for bits in itertools.product((False, True), repeat=len(keys)):
             true = {key for key, bit in zip(keys, bits) if bit}
+            if any(key in true and not {(key[0], w) for w in ("养老", "服务")} <= true for key in keys[len(words):]):
+                continue  # no passage holds a phrase without its words
             expected = _holds(original, true)
             assert (simplified is not None and _holds(simplified, true)) == expected, (str(original), simplified_text)
         shorter += simplified_text is None or len(simplified_text) < len(str(original))
