@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from indexer.backends.sphinx.client import Answer, Front, Statement
@@ -101,8 +101,11 @@ class SphinxEngine:
 
     def __init__(self, host: str, port: int):
         self._front = Front(host, port)
-        self._shards: dict[str, Front] = {}  # agent ("host:api_port") -> a connection to its SphinxQL port
+        # agent ("host:api_port") -> connections to its SphinxQL port, one per statement a search asks at once
+        self._shards: dict[str, list[Front]] = {}
+        self._shard_port: dict[str, tuple[str, int]] = {}
         self._workers: ThreadPoolExecutor | None = None
+        self._worker_count = 0
         self._lock = threading.Lock()
         self.warnings: list[str] = []
         self._description: dict = {}
@@ -128,8 +131,9 @@ class SphinxEngine:
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._close_shards()
             host = description.get("host", "127.0.0.1")
-            self._shards = {f"{host}:{shard['api_port']}": Front(host, shard["sql_port"])
-                            for shard in description["shards"]}
+            self._shard_port = {f"{host}:{shard['api_port']}": (host, shard["sql_port"])
+                                for shard in description["shards"]}
+            self._shards = {agent: [] for agent in self._shard_port}
             self._description, self._records, self._frequencies = description, {}, {}
             self._values = {name: {value_code(value): value for value in values}
                             for name, values in description.get("facet_values", {}).items()}
@@ -156,8 +160,9 @@ class SphinxEngine:
             self._workers.shutdown(wait=False)
 
     def _close_shards(self) -> None:
-        for connection in self._shards.values():
-            connection.close()
+        for connections in self._shards.values():
+            for connection in connections:
+                connection.close()
 
     @property
     def corpora(self):
@@ -237,20 +242,34 @@ class SphinxEngine:
     def _scattered(self, on_shards: list[Statement], on_front: list[Statement]
                    ) -> tuple[list[list[Answer]], list[Answer]]:
         """``on_shards`` sent to every shard and ``on_front`` to the front, all at once: the answering shards'
-        answers, and the front's (a shard that does not answer is missing, as when the front names it)."""
-        if self._workers is None:
-            # one thread per shard: the front is asked from the calling thread
-            self._workers = ThreadPoolExecutor(max_workers=len(self._shards), thread_name_prefix="shard")
-        asked = {agent: self._workers.submit(_one_by_one, connection, on_shards)
-                 for agent, connection in self._shards.items()}
+        answers, and the front's (a shard that does not answer is missing, as when the front names it).
+
+        Each statement has a connection and a round trip of its own: in a batch with other statements,
+        Sphinx 2.2 evaluates a FACET statement's full-text query once per facet (two words at a million
+        passages: 120 ms, alone 25), and one after another they would wait for each other on an idle core."""
+        threads = len(self._shards) * len(on_shards)  # the front is asked from the calling thread
+        if self._workers is None or self._worker_count < threads:
+            if self._workers is not None:
+                self._workers.shutdown(wait=False)
+            self._workers, self._worker_count = ThreadPoolExecutor(threads, thread_name_prefix="shard"), threads
+        asked = {agent: [self._workers.submit(_answer, connection, statement)
+                         for connection, statement in zip(self._connections(agent, len(on_shards)), on_shards)]
+                 for agent in self._shards}
         front = self._batch(on_front) if on_front else []
         answered = []
-        for agent, future in asked.items():
+        for agent, futures in asked.items():
+            wait(futures)  # every connection free again before the next search
             try:
-                answered.append(future.result())
+                answered.append([future.result() for future in futures])
             except (IndexMissing, UserError):  # refused, timed out, or lost mid-answer
                 self._missing.add(agent)
         return answered, front
+
+    def _connections(self, agent: str, count: int) -> list[Front]:
+        connections = self._shards[agent]
+        while len(connections) < count:
+            connections.append(Front(*self._shard_port[agent]))
+        return connections[:count]
 
     def _count(self, match: str, where: str = "") -> int:
         rows = self._batch([self._count_statement(match, where)])[0].rows
@@ -687,10 +706,8 @@ class SphinxEngine:
         return response
 
 
-def _one_by_one(connection: Front, statements: list[Statement]) -> list[Answer]:
-    """Each statement in a round trip of its own: in a batch with other statements, Sphinx 2.2 evaluates a
-    FACET statement's full-text query once per facet (two words at a million passages: 120 ms, alone 25)."""
-    return [connection.batch([statement])[0] for statement in statements]
+def _answer(connection: Front, statement: Statement) -> Answer:
+    return connection.batch([statement])[0]
 
 
 def checked_text_id(doc_id: str) -> str:
