@@ -103,7 +103,6 @@ class SphinxEngine:
         self._front = Front(host, port)
         # agent ("host:api_port") -> connections to its SphinxQL port, one per statement a search asks at once
         self._shards: dict[str, list[Front]] = {}
-        self._shard_port: dict[str, tuple[str, int]] = {}
         self._workers: ThreadPoolExecutor | None = None
         self._worker_count = 0
         self._lock = threading.Lock()
@@ -131,9 +130,8 @@ class SphinxEngine:
         if description != self._description:  # a load changed the collection: what was learnt of it goes
             self._close_shards()
             host = description.get("host", "127.0.0.1")
-            self._shard_port = {f"{host}:{shard['api_port']}": (host, shard["sql_port"])
-                                for shard in description["shards"]}
-            self._shards = {agent: [] for agent in self._shard_port}
+            self._shards = {f"{host}:{shard['api_port']}": [Front(host, shard["sql_port"])]
+                            for shard in description["shards"]}
             self._description, self._records, self._frequencies = description, {}, {}
             self._values = {name: {value_code(value): value for value in values}
                             for name, values in description.get("facet_values", {}).items()}
@@ -268,7 +266,7 @@ class SphinxEngine:
     def _connections(self, agent: str, count: int) -> list[Front]:
         connections = self._shards[agent]
         while len(connections) < count:
-            connections.append(Front(*self._shard_port[agent]))
+            connections.append(Front(connections[0].host, connections[0].port))
         return connections[:count]
 
     def _count(self, match: str, where: str = "") -> int:
